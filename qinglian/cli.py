@@ -1,2 +1,180 @@
+"""The `qinglian` command: one entry point for the office's quarterly work (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
-app = typer.Typer()
+from rich.console import Console
+from rich.table import Table
+
+from qinglian.settings import default_landing, default_warehouse
+
+app = typer.Typer(help="清廉建设数据仓库（Qinglian）命令行", no_args_is_help=True, add_completion=False)
+console = Console()
+
+WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="数据仓库文件（默认 data/warehouse.duckdb 或 $QINGLIAN_WAREHOUSE）")]
+
+_OUTCOME_STYLE = {
+    "accepted": "green",
+    "accepted_with_rejects": "yellow",
+    "rejected": "red",
+    "duplicate": "cyan",
+    "unchanged": "dim",
+}
+_OUTCOME_TEXT = {
+    "accepted": "已接收",
+    "accepted_with_rejects": "部分接收",
+    "rejected": "已拒收",
+    "duplicate": "重复报送",
+    "unchanged": "未变化",
+}
+
+
+def _warehouse(path: Path | None) -> Path:
+    return (path or default_warehouse()).resolve()
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="输出的落地文件夹")] = Path("data/landing"),
+    scale: Annotated[str, typer.Option(help="city（汉中市）或 province（全省规模）")] = "city",
+    seed: Annotated[int, typer.Option(help="随机种子，相同种子生成完全相同的数据")] = 42,
+    quarters: Annotated[int, typer.Option(help="生成的季度数（自 2025Q1 起）")] = 4,
+) -> None:
+    """生成演示用的落地文件夹（模拟各单位报送的真实、杂乱的 Excel/CSV 台账）。"""
+    if scale not in ("city", "province"):
+        console.print(f"[red]--scale 只能是 city 或 province，收到 '{scale}'[/red]")
+        raise typer.Exit(2)
+    from qinglian.demo import generate
+
+    with console.status("正在生成演示数据…"):
+        manifest = generate(out, scale=scale, seed=seed, quarters=quarters)
+    files = manifest.get("files", [])
+    console.print(f"已生成 {len(files)} 个报送文件 → {out}")
+
+
+def print_summary(summary: object) -> None:
+    from ingest.pipeline import IngestSummary
+
+    assert isinstance(summary, IngestSummary)
+    console.print(
+        f"共 {len(summary.files)} 个文件：已接收 {summary.count('accepted')}，部分接收 {summary.count('accepted_with_rejects')}，"
+        f"已拒收 {summary.count('rejected')}，重复报送 {summary.count('duplicate')}，未变化 {summary.count('unchanged')}；"
+        f"读入 {summary.rows_read} 行 = 入库 {summary.rows_loaded} 行 + 拒收 {summary.rows_rejected} 行"
+    )
+
+
+def run_ingest(landing: Path, warehouse: Path, verbose: bool = True) -> object:
+    from ingest.load import WarehouseError
+    from ingest.pipeline import FileOutcome, ingest_landing
+
+    table = Table(title="报送文件处理结果", show_lines=False)
+    for col in ("文件", "结果", "填报单位", "报告期", "读入", "入库", "拒收", "说明"):
+        table.add_column(col, overflow="fold")
+
+    def on_file(f: FileOutcome) -> None:
+        style = _OUTCOME_STYLE.get(f.outcome, "")
+        table.add_row(f.rel, f"[{style}]{_OUTCOME_TEXT.get(f.outcome, f.outcome)}[/{style}]", f.submitter_name or "",
+                      f.period or "", str(f.rows_read), str(f.rows_loaded), str(f.rows_rejected), (f.message or "")[:120])
+
+    try:
+        with console.status("正在读取报送文件…") as status:
+            summary = ingest_landing(landing, warehouse, on_file=on_file, on_progress=lambda rel: status.update(f"正在读取 {rel}"))
+    except WarehouseError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if verbose:
+        console.print(table)
+    print_summary(summary)
+    return summary
+
+
+@app.command()
+def ingest(
+    landing: Annotated[Path, typer.Option("--landing", help="落地文件夹（含 regions/ tasks/ units/ 等子文件夹）")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """读取落地文件夹中的全部报送文件，逐个给出处理结果；有拒收也以 0 退出。"""
+    if not landing.is_dir():
+        console.print(f"[red]落地文件夹不存在：{landing}[/red]")
+        raise typer.Exit(2)
+    run_ingest(landing, _warehouse(warehouse))
+
+
+@app.command()
+def template(
+    source: Annotated[str, typer.Argument(help="来源：regions departments tasks task_progress units inspections surveys cases")],
+    out: Annotated[Path, typer.Option("--out", help="输出的 .xlsx 文件")],
+) -> None:
+    """生成某一来源的空白填报模板（带下拉选项和填表说明）。"""
+    from ingest.contracts import CONTRACTS
+    from ingest.templates import write_template
+
+    if source not in CONTRACTS:
+        console.print(f"[red]未知来源 '{source}'，可选：{'、'.join(CONTRACTS)}[/red]")
+        raise typer.Exit(2)
+    write_template(source, out)
+    console.print(f"已生成填报模板 → {out}")
+
+
+@app.command()
+def build(warehouse: WarehouseOpt = None) -> None:
+    """用 dbt 构建 staging、intermediate 和 marts（含全部测试）。"""
+    from qinglian.build import build_marts
+
+    result = build_marts(_warehouse(warehouse), quiet=True)
+    console.print(str(result))
+    if not result.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    landing: Annotated[Path | None, typer.Option("--landing", help="落地文件夹（默认 data/landing，不存在时先生成演示数据）")] = None,
+    warehouse: WarehouseOpt = None,
+    quarter: Annotated[str | None, typer.Option("--quarter", help="只处理某一季度，如 2025Q2")] = None,
+) -> None:
+    """季度任务全流程：读取报送 → 质量检查 → 构建指标 → 发布驾驶舱数据。"""
+    from orchestration.job import run_quarterly
+
+    landing = landing or default_landing()
+    if not landing.exists() and landing == default_landing():
+        from qinglian.demo import generate
+
+        with console.status("首次运行：正在生成演示数据…"):
+            generate(landing)
+        console.print(f"已生成演示落地文件夹 → {landing}")
+    ok = run_quarterly(landing=landing, warehouse=_warehouse(warehouse), quarter=quarter, console=console)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def dashboard(port: Annotated[int, typer.Option(help="端口")] = 8501) -> None:
+    """启动领导驾驶舱（读取已发布的只读副本）。"""
+    from dashboards.serve import main
+
+    main(port=port)
+
+
+@app.command()
+def bulletin(
+    quarter: Annotated[str, typer.Option("--quarter", help="季度，如 2025Q2")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件夹")] = Path("data/bulletins"),
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """生成季度通报（PDF 与 xlsx）。"""
+    from dashboards.bulletin import write_bulletin
+
+    from qinglian.settings import serving_path
+
+    paths = write_bulletin(serving_path(_warehouse(warehouse)), quarter, out)
+    for p in paths:
+        console.print(f"已生成 → {p}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

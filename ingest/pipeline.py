@@ -1,0 +1,124 @@
+"""Ingest a landing folder: discover files, parse them in dependency order, load each atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ingest.contracts import CONTRACTS, LOAD_ORDER, REFERENCE_SOURCES, SOURCES
+from ingest.load import connect, load_file, load_known_tasks, load_resolver, record_duplicate, seen_files
+from ingest.parse import ParsedFile, parse_file, sha256_of
+
+IGNORED_PREFIXES = ("_", ".", "~$")
+
+
+@dataclass
+class FileOutcome:
+    rel: str
+    source: str | None
+    outcome: str  # accepted | accepted_with_rejects | rejected | duplicate | unchanged
+    submitter_name: str | None = None
+    period: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    message: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for f in self.files if f.outcome == outcome)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+
+def discover(landing: Path) -> list[tuple[str, Path]]:
+    """(source folder, file) for every submitted file, in a stable order."""
+    found = []
+    for source in SOURCES:
+        folder = landing / source
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith(IGNORED_PREFIXES):
+                found.append((source, path))
+    return found
+
+
+def _order_key(parsed: ParsedFile) -> tuple[int, date, float, str]:
+    # A corrected file must load after the file it corrects: by its stated report date, then mtime.
+    return (LOAD_ORDER[parsed.source], parsed.report_date or date.min, parsed.path.stat().st_mtime, parsed.rel)
+
+
+def ingest_landing(
+    landing: Path,
+    warehouse: Path,
+    sources: Iterable[str] | None = None,
+    on_file: Callable[[FileOutcome], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> IngestSummary:
+    wanted = set(sources) if sources else set(CONTRACTS)
+    files = [(s, p) for s, p in discover(landing) if s in wanted]
+    summary = IngestSummary()
+    con = connect(warehouse)
+    try:
+        seen = seen_files(con)
+        seen_paths = set(r[0] for r in con.execute("select path from raw.ingest_files").fetchall())
+        # Reference data first: later sources resolve their names against it.
+        stages = [[f for f in files if f[0] in REFERENCE_SOURCES and f[0] != "tasks"],
+                  [f for f in files if f[0] == "tasks"],
+                  [f for f in files if f[0] not in REFERENCE_SOURCES]]
+        for stage in stages:
+            resolver, known_tasks = load_resolver(con), load_known_tasks(con)
+            pending = []
+            for source, path in stage:
+                rel = path.relative_to(landing).as_posix()
+                sha = sha256_of(path)
+                if sha in seen:
+                    first_path, _ = seen[sha]
+                    if rel in seen_paths or first_path == rel:
+                        outcome = FileOutcome(rel, source, "unchanged", message="此前已处理，内容未变")
+                    else:
+                        parsed = ParsedFile(path=path, rel=rel, source=source, sha256=sha)
+                        record_duplicate(con, parsed, first_path)
+                        seen_paths.add(rel)
+                        outcome = FileOutcome(rel, source, "duplicate", message=f"与 {first_path} 内容完全相同，未重复入库")
+                    summary.files.append(outcome)
+                    if on_file:
+                        on_file(outcome)
+                    continue
+                if on_progress:
+                    on_progress(rel)
+                parsed = parse_file(path, rel, source, resolver, known_tasks)
+                seen[sha] = (rel, parsed.outcome)
+                pending.append(parsed)
+            for parsed in sorted(pending, key=_order_key):
+                load_file(con, parsed)
+                seen_paths.add(parsed.rel)
+                row = con.execute(
+                    "select outcome, message, rows_read, rows_loaded, rows_rejected from raw.ingest_files where path = ? order by file_id desc limit 1",
+                    [parsed.rel],
+                ).fetchone()
+                outcome = FileOutcome(parsed.rel, parsed.source, row[0], parsed.submitter_name, parsed.period, row[2], row[3], row[4], row[1])
+                summary.files.append(outcome)
+                if on_file:
+                    on_file(outcome)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return summary
