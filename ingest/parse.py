@@ -323,7 +323,7 @@ def _surveys(ctx: _Context, resolver: Resolver, questions: list[str]) -> dict[st
     ctx.parsed.period = Counter(ctx.frame["wave"].drop_nulls().to_list()).most_common(1)[0][0] if ctx.frame.height else title_wave
     if not questions:
         raise FileRejected("未找到题目列：问卷数据应有 Q1、Q2…… 每题一列")
-    answer_map = dict(SURVEY_ANSWERS) | {str(v): k for k, v in SURVEY_ANSWERS.items()} | {f"{v}.0": k for k, v in SURVEY_ANSWERS.items()}
+    answer_map = {k: k for k in SURVEY_ANSWERS} | {str(v): k for k, v in SURVEY_ANSWERS.items()} | {f"{v}.0": k for k, v in SURVEY_ANSWERS.items()}
     for q in questions:
         value, problem = map_values(pl.col(q).str.replace_all(r"\s", ""), answer_map, "不是有效答案（很满意/满意/基本满意/不满意/很不满意/不了解，或5-1、0）")
         ctx.frame = ctx.frame.with_columns(value.alias(f"_ans_{q}"))
@@ -385,13 +385,16 @@ def _dedupe(frame: pl.DataFrame, key: list[str], label: str) -> pl.DataFrame:
         return pl.DataFrame(schema=REJECT_SCHEMA)
     first = frame.group_by(key).agg(pl.col("_row").min().alias("_first"), pl.col("sheet").first().alias("_first_sheet"))
     dup = frame.join(first, on=key, how="left").filter(pl.col("_row") != pl.col("_first"))
-    return _problems(dup, key[0], label, pl.format("与第{}行重复", pl.col("_first")))
+    shown = "region_input" if key[0] == "region_code" and "region_input" in dup.columns else key[0]
+    return _problems(dup, shown, label, pl.format("与第{}行重复", pl.col("_first")))
 
 
-_KEYS = {
-    "regions": ["region_code"], "departments": ["dept_code"], "tasks": ["task_code"],
-    "task_progress": ["task_code", "quarter"], "units": ["unit_code", "quarter"],
-    "inspections": ["issue_code", "quarter"], "surveys": ["response_id"], "cases": ["region_code", "quarter"],
+# Business keys that may appear once per file: (key columns, the column a clerk sees).
+_KEYS: dict[str, tuple[list[str], str]] = {
+    "regions": (["region_code"], "区划代码"), "departments": (["dept_code"], "单位编码"), "tasks": (["task_code"], "任务编号"),
+    "task_progress": (["task_code", "quarter"], "任务编号"), "units": (["unit_code", "quarter"], "单元编码"),
+    "inspections": (["issue_code", "quarter"], "问题编号"), "surveys": (["response_id"], "问卷编号"),
+    "cases": (["region_code", "quarter"], "所属区划"),
 }
 
 
@@ -452,8 +455,7 @@ def _parse_into(parsed: ParsedFile, folder_source: str, resolver: Resolver, know
     tables = steps[folder_source]()
     main = next(iter(tables.values()))
     problems += ctx.problems
-    key = _KEYS[folder_source]
-    key_label = contract.field(key[0]).label
+    key, key_label = _KEYS[folder_source]
     problems.append(_dedupe(main.join(_bad_rows(problems), on=["sheet", "_row"], how="anti"), key, key_label))
     rejects = pl.concat([p for p in problems if p.height]) if any(p.height for p in problems) else pl.DataFrame(schema=REJECT_SCHEMA)
     bad = _bad_rows([rejects])

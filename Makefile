@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+# uv comes from PyPI; everything else installs from uv.lock.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_PYTHON := 3.11
+
+.PHONY: run test setup uv system-deps lint demo dashboard bench clean
+
+run: setup  ## demo data -> ingest -> checks -> KPIs -> published dashboard data
+	$(UV) run qinglian run
+
+test: setup system-deps  ## the whole test suite (what .ci/run calls)
+	$(UV) run pytest
+
+setup: uv
+	$(UV) sync --frozen
+
+uv:
+	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --user --quiet "uv==0.13.8"
+
+# Browser screenshots need Debian's chromium and CJK fonts; installed only when missing.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		else \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		fi; \
+	fi
+
+lint: setup
+	$(UV) run ruff check .
+
+dashboard: setup
+	$(UV) run qinglian dashboard
+
+bench: setup
+	$(UV) run qinglian bench
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache
