@@ -60,6 +60,15 @@ def discover(landing: Path) -> list[tuple[str, Path]]:
     return found
 
 
+def in_scope(period: str | None, quarter: str | None) -> bool:
+    """A quarterly run takes files up to its quarter; a survey wave (a year) counts from that year on."""
+    if quarter is None or period is None:
+        return True
+    if len(period) == 4:
+        return period <= quarter[:4]
+    return period <= quarter
+
+
 def _order_key(parsed: ParsedFile) -> tuple[int, date, float, str]:
     # A corrected file must load after the file it corrects: by its stated report date, then mtime.
     return (LOAD_ORDER[parsed.source], parsed.report_date or date.min, parsed.path.stat().st_mtime, parsed.rel)
@@ -71,7 +80,9 @@ def ingest_landing(
     sources: Iterable[str] | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    quarter: str | None = None,
 ) -> IngestSummary:
+    """Load every new file; with `quarter`, files of later periods wait for their own run."""
     wanted = set(sources) if sources else set(CONTRACTS)
     files = [(s, p) for s, p in discover(landing) if s in wanted]
     summary = IngestSummary()
@@ -105,6 +116,8 @@ def ingest_landing(
                 if on_progress:
                     on_progress(rel)
                 parsed = parse_file(path, rel, source, resolver, known_tasks)
+                if not in_scope(parsed.period, quarter):
+                    continue
                 seen[sha] = (rel, parsed.outcome)
                 pending.append(parsed)
             for parsed in sorted(pending, key=_order_key):

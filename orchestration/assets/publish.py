@@ -1,0 +1,32 @@
+"""marts → serving: the published read-only copy the dashboards read."""
+
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
+
+from orchestration.assets.dbt import qinglian_dbt_assets
+from orchestration.partitions import quarterly_partitions
+from orchestration.publish import PublishBlocked, publish
+from orchestration.resources import WarehouseResource
+
+
+@asset(
+    key=AssetKey(["serving", "published_warehouse"]),
+    deps=[qinglian_dbt_assets],
+    group_name="serving",
+    partitions_def=quarterly_partitions,
+    kinds={"duckdb"},
+    description="驾驶舱读取的只读发布副本：全部阻断性检查通过后才原子替换，并冻结本季度排名",
+)
+def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    try:
+        result = publish(warehouse.warehouse, warehouse.serving, context.partition_key, context.run_id)
+    except PublishBlocked as exc:
+        raise Failure(description=str(exc)) from exc
+    context.log.info(f"已发布 {result.serving}（第 {result.publish_id} 次发布）")
+    return MaterializeResult(metadata={
+        "publish_id": result.publish_id,
+        "serving_path": str(result.serving),
+        "new_ranking_versions": str(result.new_versions) or "无",
+        **{f"rows_{k}": v for k, v in result.row_counts.items()},
+    })

@@ -1,0 +1,34 @@
+"""Configured resources: where the warehouse, landing folder and serving copy are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+
+from qinglian.settings import default_landing, default_warehouse, serving_path
+
+
+class WarehouseResource(ConfigurableResource):
+    """The one writable DuckDB file. Connections are opened per step and closed at once:
+    DuckDB allows a single writer, and dbt opens its own connection between steps."""
+
+    warehouse_path: str = str(default_warehouse())
+    landing_path: str = str(default_landing())
+    serving_path: str = ""
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.warehouse_path)
+
+    @property
+    def landing(self) -> Path:
+        return Path(self.landing_path)
+
+    @property
+    def serving(self) -> Path:
+        return Path(self.serving_path) if self.serving_path else serving_path(self.warehouse)
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.warehouse), read_only=read_only)
