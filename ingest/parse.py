@@ -423,6 +423,7 @@ def _parse_into(parsed: ParsedFile, folder_source: str, resolver: Resolver, know
             f"未找到「{SOURCE_LABELS[folder_source]}」的表头，不是已知的填报模板（请用 qinglian template {folder_source} 生成的模板填报）"
         )
     parsed.sheets = [s.grid.name for s in sheets]
+    skipped = [name for name in skipped if "说明" not in name]
     if skipped:
         parsed.notes.append(f"未识别为数据的工作表已跳过：{'、'.join(skipped)}")
     personal = sorted({k for s in sheets for k in s.layout.personal})

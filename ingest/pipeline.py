@@ -127,7 +127,12 @@ def ingest_landing(
                     "select outcome, message, rows_read, rows_loaded, rows_rejected from raw.ingest_files where path = ? order by file_id desc limit 1",
                     [parsed.rel],
                 ).fetchone()
-                outcome = FileOutcome(parsed.rel, parsed.source, row[0], parsed.submitter_name, parsed.period, row[2], row[3], row[4], row[1])
+                message = row[1]
+                if row[0] == "accepted_with_rejects":
+                    # The clerk's first question is "what was wrong": show the first reason inline.
+                    first = parsed.rejects.row(0, named=True)["reason"]
+                    message = "；".join(m for m in (f"例：{first}", message) if m)
+                outcome = FileOutcome(parsed.rel, parsed.source, row[0], parsed.submitter_name, parsed.period, row[2], row[3], row[4], message)
                 summary.files.append(outcome)
                 if on_file:
                     on_file(outcome)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from qinglian.settings import default_landing, default_warehouse
 
@@ -56,6 +55,16 @@ def demo(
     console.print(f"已生成 {len(files)} 个报送文件 → {out}")
 
 
+def outcome_line(f: object) -> str:
+    """One line per file: outcome, path, submitter, period, row counts, and the reason if any."""
+    style = _OUTCOME_STYLE.get(f.outcome, "")
+    counts = f"读入{f.rows_read} 入库{f.rows_loaded} 拒收{f.rows_rejected}"
+    parts = [f"[{style}]{_OUTCOME_TEXT.get(f.outcome, f.outcome)}[/{style}]", f.rel, f.submitter_name or "-", f.period or "-", counts]
+    if f.message:
+        parts.append(f"[dim]{f.message}[/dim]")
+    return "  ".join(parts)
+
+
 def print_summary(summary: object) -> None:
     from ingest.pipeline import IngestSummary
 
@@ -71,23 +80,32 @@ def run_ingest(landing: Path, warehouse: Path, verbose: bool = True) -> object:
     from ingest.load import WarehouseError
     from ingest.pipeline import FileOutcome, ingest_landing
 
-    table = Table(title="报送文件处理结果", show_lines=False)
-    for col in ("文件", "结果", "填报单位", "报告期", "读入", "入库", "拒收", "说明"):
-        table.add_column(col, overflow="fold")
+    lines: list[str] = []
 
     def on_file(f: FileOutcome) -> None:
-        style = _OUTCOME_STYLE.get(f.outcome, "")
-        table.add_row(f.rel, f"[{style}]{_OUTCOME_TEXT.get(f.outcome, f.outcome)}[/{style}]", f.submitter_name or "",
-                      f.period or "", str(f.rows_read), str(f.rows_loaded), str(f.rows_rejected), (f.message or "")[:120])
+        lines.append(outcome_line(f))
 
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.pipeline import discover
+
+    total = len(discover(landing))
     try:
-        with console.status("正在读取报送文件…") as status:
-            summary = ingest_landing(landing, warehouse, on_file=on_file, on_progress=lambda rel: status.update(f"正在读取 {rel}"))
+        with Progress(TextColumn("[bold]读取报送文件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=console, transient=True) as progress:
+            task = progress.add_task("", total=total)
+
+            def on_done(f: FileOutcome) -> None:
+                on_file(f)
+                progress.update(task, advance=1, description=f.rel)
+
+            summary = ingest_landing(landing, warehouse, on_file=on_done)
     except WarehouseError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if verbose:
-        console.print(table)
+        for line in lines:
+            console.print(line, overflow="ellipsis", no_wrap=True, crop=True)
     print_summary(summary)
     return summary
 
