@@ -194,5 +194,21 @@ def bulletin(
         console.print(f"已生成 → {p}")
 
 
+@app.command()
+def bench(
+    scale: Annotated[str, typer.Option(help="city 或 province")] = "city",
+    growth: Annotated[bool, typer.Option(help="省级规模下再测 1×/2×/4× 数据量的增长")] = False,
+    out: Annotated[Path, typer.Option(help="结果追加到的文件")] = Path("BENCHMARKS.md"),
+) -> None:
+    """性能基准：与基线并排测量并给出比值，结果追加到 BENCHMARKS.md（不属于测试套件）。"""
+    from qinglian.bench import run_bench
+
+    text = run_bench(scale=scale, growth=growth)
+    console.print(text)
+    with out.open("a", encoding="utf-8") as fh:
+        fh.write("\n" + text)
+    console.print(f"已追加到 {out}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
