@@ -398,8 +398,9 @@ _KEYS: dict[str, tuple[list[str], str]] = {
 }
 
 
-def parse_file(path: Path, rel: str, folder_source: str, resolver: Resolver, known_tasks: frozenset[str] = frozenset()) -> ParsedFile:
-    parsed = ParsedFile(path=path, rel=rel, source=folder_source, sha256=sha256_of(path))
+def parse_file(path: Path, rel: str, folder_source: str, resolver: Resolver, known_tasks: frozenset[str] = frozenset(),
+               sha256: str | None = None) -> ParsedFile:
+    parsed = ParsedFile(path=path, rel=rel, source=folder_source, sha256=sha256 or sha256_of(path))
     try:
         _parse_into(parsed, folder_source, resolver, known_tasks)
     except (UnreadableFile, FileRejected) as exc:

@@ -115,7 +115,7 @@ def ingest_landing(
                     continue
                 if on_progress:
                     on_progress(rel)
-                parsed = parse_file(path, rel, source, resolver, known_tasks)
+                parsed = parse_file(path, rel, source, resolver, known_tasks, sha256=sha)
                 if not in_scope(parsed.period, quarter):
                     continue
                 seen[sha] = (rel, parsed.outcome)
