@@ -65,7 +65,17 @@ def seen_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
     return {sha: (path, outcome) for sha, path, outcome in rows}
 
 
+_COLUMNS: dict[str, list[str]] = {}
+
+
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Raw-table columns; the schema is fixed by schema.sql, so one look-up per process is enough."""
+    if table not in _COLUMNS:
+        _COLUMNS[table] = _query_columns(con, table)
+    return _COLUMNS[table]
+
+
+def _query_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ? order by ordinal_position",
         [table],

@@ -136,8 +136,35 @@ def _best_other_source(grids: list[SheetGrid], folder_source: str) -> str | None
     return None
 
 
+def _problem_rows(frame: pl.DataFrame, specs: list[tuple[str, str, pl.Expr]]) -> pl.DataFrame:
+    """Evaluate every (label, value column, problem) at once and unpivot the problems to reject rows.
+
+    One pass per file instead of one per check: ledgers are many small files, so per-expression
+    overhead, not data volume, is what costs time.
+    """
+    if not specs or frame.is_empty():
+        return pl.DataFrame(schema=REJECT_SCHEMA)
+    checks = [
+        pl.struct(pl.lit(label).alias("column"), pl.col(column).cast(pl.String).alias("value"), problem.alias("_p")).alias(f"_k{i}")
+        for i, (label, column, problem) in enumerate(specs)
+    ]
+    return (
+        frame.select("sheet", "_row", *checks)
+        .unpivot(index=["sheet", "_row"], value_name="_s")
+        .unnest("_s")
+        .filter(pl.col("_p").is_not_null())
+        .select(
+            pl.col("sheet"),
+            pl.col("_row").alias("row"),
+            pl.col("column"),
+            pl.col("value"),
+            pl.format("第{}行 {} '{}' {}", pl.col("_row"), pl.col("column"), pl.col("value").fill_null(""), pl.col("_p")).alias("reason"),
+        )
+    )
+
+
 def _parse_fields(data: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    typed, problems = [], []
+    typed, specs = [], []
     for f in contract.fields:
         if f.name not in data.columns:
             continue
@@ -146,8 +173,8 @@ def _parse_fields(data: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame,
         if f.required:
             problem = pl.when(pl.col(f.name).is_null()).then(pl.lit("为空（必填项）")).otherwise(problem)
         typed.append(value.alias(f.name))
-        problems.append(_problems(data, f.name, f.label, problem))
-    return data.with_columns(typed), problems
+        specs.append((f.label, f.name, problem))
+    return data.with_columns(typed), [_problem_rows(data, specs)]
 
 
 def _file_period(titles: list[str]) -> Period | None:
@@ -167,15 +194,21 @@ class _Context:
         self.frame = frame
         self.raw = raw  # the same rows as strings, for quoting values in reasons
         self.titles = titles
-        self.problems: list[pl.DataFrame] = []
+        self._flags: list[tuple[str, str, pl.Expr]] = []
         self.title_period = _file_period(titles)
 
     def label(self, name: str) -> str:
         return self.contract.field(name).label
 
     def flag(self, column: str, label: str, problem: pl.Expr) -> None:
-        joined = self.frame.with_columns(problem.alias("_problem")).select("sheet", "_row", pl.col(column).alias("_v"), "_problem")
-        self.problems.append(_problems(joined, "_v", label, pl.col("_problem")))
+        """Snapshot a check's value and problem now (later steps may overwrite the column)."""
+        i = len(self._flags)
+        self.frame = self.frame.with_columns(pl.col(column).cast(pl.String).alias(f"_fv{i}"), problem.alias(f"_fp{i}"))
+        self._flags.append((label, f"_fv{i}", pl.col(f"_fp{i}")))
+
+    @property
+    def problems(self) -> list[pl.DataFrame]:
+        return [_problem_rows(self.frame, self._flags)]
 
     def resolve(self, column: str, target: str, lookup: dict[str, str | None], problem_text: str | dict[str, str]) -> None:
         """Map a column's distinct values through `lookup`; unknown values become rejects."""

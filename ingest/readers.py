@@ -119,10 +119,10 @@ def _fill_merges(frame: pl.DataFrame, geometry: SheetGeometry) -> pl.DataFrame:
         return frame
     columns = []
     for col, cells in updates.items():
-        fill = pl.DataFrame({"_row": [r for r, _ in cells], "_fill": [v for _, v in cells]}, schema={"_row": pl.Int64, "_fill": pl.String})
-        fill = fill.unique("_row", keep="first")
-        merged = frame.select("_row", col).join(fill, on="_row", how="left", maintain_order="left")
-        columns.append(pl.coalesce(merged["_fill"], merged[col]).alias(col))
+        series = frame[col].clone()
+        # _row is 1-based and contiguous, so a cell's index is its row number minus one.
+        series.scatter([r - 1 for r, _ in cells], [v for _, v in cells])
+        columns.append(series)
     return frame.with_columns(columns)
 
 
