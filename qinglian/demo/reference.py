@@ -306,7 +306,6 @@ def build_programme(scale: str, seed: int, start: Quarter, n_quarters: int) -> P
                 regions.append(t)
                 regions.extend(vil[t.code])
     # Upper levels sum their children too.
-    by_code = {r.code: r for r in regions}
     sums: Counter[str] = Counter()
     for c in counties:
         sums[c.parent or ""] += c.population

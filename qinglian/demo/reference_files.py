@@ -38,7 +38,7 @@ def write_regions(em: Emitter, prog: Programme) -> None:
 def write_departments(em: Emitter, prog: Programme) -> None:
     rows = []
     for i, d in enumerate(prog.departments):
-        sep = "；" if i % 4 == 3 else "、"
+        sep = ("、", "、", "、", ";", "、", "、", "、", "；")[i % 8]  # offices mix all three separators
         rows.append(Row("data", [d.code, d.full, d.short, sep.join(d.aliases)]))
     sheet = Sheet("单位名录", header=[["单位编码", "单位名称", "简称", "别名"]], rows=rows,
                   titles=[f"{prog.place}清廉建设牵头（责任）单位名录"],
