@@ -195,6 +195,25 @@ def bulletin(
 
 
 @app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="输出的 .xlsx 文件")] = Path("data/数据质量问题清单.xlsx"),
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """导出给报送单位的数据质量问题清单（按填报单位列出文件、行号、问题和修改方法）。"""
+    import duckdb
+
+    from data_quality.report import write_clerk_report_xlsx
+    from qinglian.settings import serving_path
+
+    # Read the published copy when there is one, so the export never waits on a running job.
+    source = serving_path(_warehouse(warehouse))
+    source = source if source.exists() else _warehouse(warehouse)
+    with duckdb.connect(str(source), read_only=True) as con:
+        path = write_clerk_report_xlsx(con, out)
+    console.print(f"已导出数据质量问题清单 → {path}")
+
+
+@app.command()
 def bench(
     scale: Annotated[str, typer.Option(help="city 或 province")] = "city",
     growth: Annotated[bool, typer.Option(help="省级规模下再测 1×/2×/4× 数据量的增长")] = False,
