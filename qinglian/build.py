@@ -1,0 +1,227 @@
+"""`qinglian build`: run the dbt project (staging → intermediate → marts, with all tests) on a warehouse.
+
+dbt runs in-process through its programmatic entry point (`dbtRunner`). One `dbt build` loads
+the rules seeds (always fully refreshed, see dbt_project.yml), builds every model, and runs the
+data tests and the unit tests in dependency order. The warehouse path reaches the dbt profile
+through QINGLIAN_WAREHOUSE, which is set for the duration of the call only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qinglian.settings import DBT_PROJECT_DIR
+
+RAW_TABLES = ("ingest_files", "regions", "departments", "tasks", "task_progress", "units", "inspections",
+              "survey_responses", "survey_answers", "cases")
+
+_KIND_ZH = {"model": "模型", "seed": "规则种子", "test": "数据测试", "unit_test": "单元测试", "snapshot": "快照"}
+
+
+class BuildError(RuntimeError):
+    """dbt could not run at all (no warehouse, no raw layer, a project that does not parse…)."""
+
+
+@dataclass
+class BuildResult:
+    """What one `dbt build` did: counts per kind of node and the failures, in Chinese."""
+
+    success: bool
+    models_ok: int = 0
+    models_error: int = 0
+    models_skipped: int = 0
+    seeds_ok: int = 0
+    seeds_error: int = 0
+    tests_passed: int = 0
+    tests_failed: int = 0
+    tests_warned: int = 0
+    tests_errored: int = 0
+    tests_skipped: int = 0
+    unit_tests_passed: int = 0
+    unit_tests_failed: int = 0
+    elapsed_s: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def models_failed(self) -> int:
+        return self.models_error
+
+    def __str__(self) -> str:
+        head = "构建成功" if self.success else "构建失败"
+        lines = [
+            f"{head}（用时 {self.elapsed_s:.1f} 秒）：模型 {self.models_ok} 个成功"
+            + (f"、{self.models_error} 个出错" if self.models_error else "")
+            + (f"、{self.models_skipped} 个因上游失败跳过" if self.models_skipped else "")
+            + f"；数据测试 {self.tests_passed} 项通过"
+            + (f"、{self.tests_failed} 项未通过" if self.tests_failed else "")
+            + (f"、{self.tests_warned} 项警告" if self.tests_warned else "")
+            + (f"、{self.tests_errored} 项出错" if self.tests_errored else "")
+            + f"；单元测试 {self.unit_tests_passed} 项通过"
+            + (f"、{self.unit_tests_failed} 项未通过" if self.unit_tests_failed else "")
+            + f"；规则种子 {self.seeds_ok} 个已加载"
+        ]
+        lines += [f"  ✗ {m}" for m in self.failures]
+        lines += [f"  ! {m}" for m in self.warnings]
+        return "\n".join(lines)
+
+
+@contextmanager
+def _warehouse_env(warehouse: Path) -> Iterator[None]:
+    old = os.environ.get("QINGLIAN_WAREHOUSE")
+    os.environ["QINGLIAN_WAREHOUSE"] = str(warehouse)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("QINGLIAN_WAREHOUSE", None)
+        else:
+            os.environ["QINGLIAN_WAREHOUSE"] = old
+
+
+def check_warehouse(warehouse: Path) -> None:
+    """Fail early, in Chinese, when there is nothing dbt could build from."""
+    import duckdb
+
+    if not warehouse.exists():
+        raise BuildError(f"数据仓库文件不存在：{warehouse}。请先运行 qinglian ingest 读取报送文件。")
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        raise BuildError(f"无法打开数据仓库 {warehouse}（可能正被其他程序占用）：{exc}") from exc
+    try:
+        present = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
+    finally:
+        con.close()
+    missing = [t for t in RAW_TABLES if t not in present]
+    if missing:
+        raise BuildError(f"数据仓库 {warehouse} 缺少原始层表 raw.{'、raw.'.join(missing)}。请先运行 qinglian ingest。")
+
+
+def release_warehouse() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches its database handle at class level; left open, the next duckdb.connect()
+    to the same file in this process (a test, the publish step) fails with "different
+    configuration", and another process could not take the write lock.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a locked dependency
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            try:
+                env.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
+
+
+def _node_name(result: object) -> tuple[str, str]:
+    node = getattr(result, "node", None)
+    kind = str(getattr(node, "resource_type", "") or "")
+    return kind, str(getattr(node, "name", "?"))
+
+
+def _summarise(run_result: object, elapsed: float) -> BuildResult:
+    out = BuildResult(success=True, elapsed_s=elapsed)
+    for r in getattr(run_result, "results", None) or []:
+        kind, name = _node_name(r)
+        status = str(getattr(r, "status", ""))
+        message = (getattr(r, "message", None) or "").strip()
+        kind_zh = _KIND_ZH.get(kind, kind)
+        if kind == "model":
+            if status == "success":
+                out.models_ok += 1
+            elif status == "skipped":
+                out.models_skipped += 1
+            else:
+                out.models_error += 1
+                out.failures.append(f"{kind_zh} {name} 出错：{message}")
+        elif kind == "seed":
+            if status == "success":
+                out.seeds_ok += 1
+            elif status != "skipped":
+                out.seeds_error += 1
+                out.failures.append(f"{kind_zh} {name} 加载失败：{message}")
+        elif kind == "unit_test":
+            if status == "pass":
+                out.unit_tests_passed += 1
+            elif status != "skipped":
+                out.unit_tests_failed += 1
+                out.failures.append(f"{kind_zh} {name} 未通过：{message}")
+        elif kind == "test":
+            failures = getattr(r, "failures", None)
+            if status == "pass":
+                out.tests_passed += 1
+            elif status == "warn":
+                out.tests_warned += 1
+                out.warnings.append(f"{kind_zh} {name} 警告：{failures} 行不符合")
+            elif status == "fail":
+                out.tests_failed += 1
+                out.failures.append(f"{kind_zh} {name} 未通过：{failures} 行不符合")
+            elif status == "skipped":
+                out.tests_skipped += 1
+            else:
+                out.tests_errored += 1
+                out.failures.append(f"{kind_zh} {name} 出错：{message}")
+    out.success = not out.failures and not out.models_skipped
+    return out
+
+
+def build_marts(warehouse: Path, select: str | None = None, vars: dict | None = None, quiet: bool = True,
+                *, exclude: str | None = None, target_path: Path | None = None, project_dir: Path | None = None,
+                raise_on_failure: bool = False) -> BuildResult:
+    """Run `dbt build` (seeds, models, data tests, unit tests) on `warehouse`.
+
+    select / exclude: dbt selections (e.g. "+scorecard_quarterly", "resource_type:test");
+    vars: dbt vars (e.g. {"quarter": "2025Q2"}: accepted, every quarter is always rebuilt);
+    target_path: where dbt writes its artifacts (default dbt_project/target; tests pass a private
+    folder so that parallel runs never share one); project_dir: another copy of the dbt project
+    (tests edit a copy's rules). Returns the counts; raises BuildError when dbt cannot run at
+    all, and also when anything fails if raise_on_failure is set.
+    """
+    from dbt.cli.main import dbtRunner
+
+    warehouse = Path(warehouse).resolve()
+    check_warehouse(warehouse)
+    project = Path(project_dir or DBT_PROJECT_DIR).resolve()
+    args = ["build", "--project-dir", str(project), "--profiles-dir", str(project)]
+    if target_path is not None:
+        args += ["--target-path", str(target_path), "--log-path", str(target_path)]
+    if select:
+        args += ["--select", *select.split()]
+    if exclude:
+        args += ["--exclude", *exclude.split()]
+    if vars:
+        args += ["--vars", json.dumps(vars, ensure_ascii=False)]
+    if quiet:
+        args = ["--quiet", "--no-use-colors", *args]
+    started = time.perf_counter()
+    with _warehouse_env(warehouse):
+        try:
+            invocation = dbtRunner().invoke(args)
+        except Exception as exc:  # dbt raises only for problems outside the project (e.g. bad args)
+            raise BuildError(f"dbt 无法运行：{exc}") from exc
+        finally:
+            release_warehouse()
+    elapsed = time.perf_counter() - started
+    if invocation.exception is not None and invocation.result is None:
+        raise BuildError(f"dbt 无法运行（项目解析或数据仓库连接失败）：{invocation.exception}")
+    result = _summarise(invocation.result, elapsed)
+    if invocation.exception is not None:
+        result.success = False
+        result.failures.append(f"dbt 运行中断：{invocation.exception}")
+    if not invocation.success:
+        result.success = False
+    if raise_on_failure and not result.success:
+        raise BuildError("指标构建失败：\n" + "\n".join(result.failures[:20]))
+    return result
