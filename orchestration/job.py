@@ -39,12 +39,11 @@ def run_quarterly(landing: Path, warehouse: Path, quarter: str | None = None, co
 
 def _report(console: Console, warehouse: Path, started: datetime, result, quarter: str, serving: Path) -> None:
     import duckdb
-    from rich.table import Table
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         files = con.execute(
-            """select path, outcome_label, coalesce(submitter_name, ''), coalesce(period, ''), rows_read, rows_loaded, rows_rejected,
+            """select path, outcome, coalesce(submitter_name, ''), coalesce(period, ''), rows_read, rows_loaded, rows_rejected,
                       coalesce(message, '') from raw.ingest_files where loaded_at >= ? order by file_id""", [started]).fetchall()
         totals = con.execute("""select count(*), count(*) filter (outcome = 'accepted'), count(*) filter (outcome = 'accepted_with_rejects'),
                                        count(*) filter (outcome = 'rejected'), count(*) filter (outcome = 'duplicate'),
@@ -54,13 +53,12 @@ def _report(console: Console, warehouse: Path, started: datetime, result, quarte
         last = con.execute("select status, message from ops.publish_log order by publish_id desc limit 1").fetchone() if has_log else None
     finally:
         con.close()
-    if files:
-        table = Table(title=f"本次处理的报送文件（{len(files)} 个）")
-        for col in ("文件", "结果", "填报单位", "报告期", "读入", "入库", "拒收", "说明"):
-            table.add_column(col, overflow="fold")
-        for row in files:
-            table.add_row(*[str(v) for v in row[:7]], row[7][:100])
-        console.print(table)
+    from ingest.pipeline import FileOutcome
+    from qinglian.cli import outcome_line
+
+    for path, outcome, submitter, period, read, loaded, rejected, message in files:
+        line = outcome_line(FileOutcome(path, None, outcome, submitter, period, read, loaded, rejected, message or None))
+        console.print(line, overflow="ellipsis", no_wrap=True, crop=True)
     n, ok, partial, rejected, dup, read, loaded, rej = totals
     console.print(f"报送文件 {n} 个：已接收 {ok}，部分接收 {partial}，已拒收 {rejected}，重复 {dup}；读入 {read} 行 = 入库 {loaded} 行 + 拒收 {rej} 行")
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]

@@ -1,6 +1,5 @@
 """When the quarterly job runs: on the 10th day after quarter end, and when new files land."""
 
-from __future__ import annotations
 
 import hashlib
 from datetime import date

@@ -1,6 +1,5 @@
 """Landing → raw: one asset per source, partitioned by quarter, with data-quality checks."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 

@@ -1,6 +1,5 @@
 """marts → serving: the published read-only copy the dashboards read."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
