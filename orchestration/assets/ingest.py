@@ -78,7 +78,7 @@ def _raw_check(context: AssetExecutionContext, warehouse: WarehouseResource, sou
     con = warehouse.connect()
     try:
         results = validate_raw(con, sources=[source], period=None)
-        store_results(con, context.run_id, results)
+        store_results(con, context.run.run_id, results)
     finally:
         con.close()
     blocking = [r for r in results if not r.success and r.severity == "blocking"]

@@ -19,7 +19,7 @@ from orchestration.resources import WarehouseResource
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     try:
-        result = publish(warehouse.warehouse, warehouse.serving, context.partition_key, context.run_id)
+        result = publish(warehouse.warehouse, warehouse.serving, context.partition_key, context.run.run_id)
     except PublishBlocked as exc:
         raise Failure(description=str(exc)) from exc
     context.log.info(f"已发布 {result.serving}（第 {result.publish_id} 次发布）")

@@ -1,0 +1,751 @@
+"""Every read of the serving copy goes through here, and every read is scoped to the viewer.
+
+Why one module: a county user may only see their own county (and its towns and villages) on
+every page and in every export. Pages never write table names; they call the dataset functions
+below, whose SQL names tables through placeholders such as ``{scorecard}``. `Source.query`
+replaces each placeholder with a sub-select of that table filtered to the viewer's county, so a
+page cannot forget the filter, and a template that names a table directly is refused.
+
+Connections: the serving copy is opened read-only per query and closed at once (the pipeline
+swaps the file with os.replace; a held connection would pin the old copy). Results are cached
+with st.cache_data keyed on the file's (mtime, size, inode), so a new publish invalidates them.
+All values reach DuckDB as bound parameters; nothing a user types is pasted into SQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from qinglian.settings import default_warehouse
+from qinglian.settings import serving_path as _settings_serving_path
+
+# --- where the data is -------------------------------------------------------------------------
+
+
+def serving_path() -> Path:
+    """QINGLIAN_SERVING, else <dir of QINGLIAN_WAREHOUSE>/serving/warehouse.duckdb, else data/serving/."""
+    return _settings_serving_path(default_warehouse())
+
+
+Version = tuple[int, int, int]
+
+
+def file_version(path: Path) -> Version | None:
+    """(mtime_ns, size, inode): changes whenever the pipeline publishes a new copy."""
+    try:
+        st_ = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st_.st_mtime_ns, st_.st_size, st_.st_ino)
+
+
+# --- scoped tables ------------------------------------------------------------------------------
+
+_C = "CAST($county AS VARCHAR)"
+_SUBTREE = "(SELECT region_code FROM marts.dim_regions WHERE county_code = {c} OR region_code = {c})"
+_SUBTREE_NO_DIM = "(SELECT {c})"
+
+# placeholder -> (table, predicate that keeps a county user's rows[, columns exposed]).
+# A NULL county sees everything.
+SOURCES: dict[str, tuple[str, ...]] = {
+    "regions": ("marts.dim_regions", "county_code = {c} OR region_code = {c}"),
+    "bodies": ("marts.dim_bodies", "body_group = 'county' AND body_code = {c}"),
+    "task_kpi": ("marts.kpi_task_progress", "owner_code = {c}"),
+    "coverage": ("marts.kpi_unit_coverage", "region_code IN {subtree}"),
+    "rect_kpi": ("marts.kpi_rectification", "body_code = {c}"),
+    "satisfaction": ("marts.kpi_satisfaction", "region_code IN {subtree}"),
+    "cases": ("marts.kpi_cases", "region_code IN {subtree}"),
+    "scorecard": ("marts.scorecard_quarterly", "body_code = {c}"),
+    "assessment": ("marts.assessment_annual", "body_code = {c}"),
+    "tasks": ("marts.fct_task_status", "owner_code = {c}"),
+    "issues": ("marts.fct_inspection_issues", "body_code = {c}"),
+    "units": ("marts.fct_unit_status", "county_code = {c} OR region_code IN {subtree}"),
+    "files": ("raw.ingest_files", "submitter IN {subtree}"),
+    "rejects": ("raw.ingest_rejects", "file_id IN (SELECT file_id FROM raw.ingest_files WHERE submitter IN {subtree})"),
+    # Expectation results are aggregates over every unit's rows: not shown to a county user.
+    "dq_results": ("ops.dq_results", "FALSE"),
+    # ... but anyone may learn which run is the latest, to pick their own failing rows of it.
+    "dq_runs": ("ops.dq_results", "TRUE", "run_id, checked_at, layer"),
+    "dq_failures": ("ops.dq_failures", "submitter IN {subtree}"),
+    # The publish log says when and which quarter was published, nothing about any county.
+    "publish_log": ("ops.publish_log", "TRUE"),
+}
+_RAW_TABLE = re.compile(r"\b(marts|raw|ops|main|information_schema)\s*\.", re.IGNORECASE)
+
+
+class NotSignedIn(Exception):
+    """No one is logged in (and auth is on): no data may be read."""
+
+
+def _placeholders(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+@lru_cache(maxsize=8)  # the bulletin's uncached Source asks for the catalog once per table check
+def _catalog_uncached(path: str, version: Version) -> dict[str, frozenset[str]]:
+    con = duckdb.connect(path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT table_schema || '.' || table_name, column_name FROM information_schema.columns"
+        ).fetchall()
+    finally:
+        con.close()
+    out: dict[str, set[str]] = {}
+    for table, col in rows:
+        out.setdefault(table, set()).add(col)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+
+
+def _execute(path: str, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    con = duckdb.connect(path, read_only=True)
+    try:
+        used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+        return con.execute(sql, used).df()
+    finally:
+        con.close()
+
+
+def _query_uncached(path: str, version: Version, sql: str, params: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    return _execute(path, sql, dict(params))
+
+
+_CACHES: dict[str, Any] = {}
+
+
+def _st_cache(name: str) -> Any:
+    """st.cache_data wrappers, made on first use: creating them outside a Streamlit run (the bulletin
+    CLI imports this module) would log 'No runtime found' warnings."""
+    if name not in _CACHES:
+        fn, entries = {"catalog": (_catalog_uncached, 8), "query": (_query_uncached, 1024)}[name]
+        _CACHES[name] = st.cache_data(show_spinner=False, max_entries=entries)(fn)
+    return _CACHES[name]
+
+
+@dataclass(frozen=True)
+class Source:
+    """The serving copy as one viewer may see it. county=None: everything."""
+
+    path: Path
+    county: str | None
+    cached: bool = True
+
+    @property
+    def version(self) -> Version | None:
+        return file_version(self.path)
+
+    def catalog(self) -> dict[str, frozenset[str]]:
+        version = self.version
+        if version is None:
+            return {}
+        if self.cached:
+            return _st_cache("catalog")(str(self.path), version)
+        return _catalog_uncached(str(self.path), version)
+
+    def has(self, *names: str) -> bool:
+        """Do all these placeholder tables exist in the serving copy?"""
+        cat = self.catalog()
+        return all(SOURCES[n][0] in cat for n in names)
+
+    def columns(self, name: str) -> frozenset[str]:
+        return self.catalog().get(SOURCES[name][0], frozenset())
+
+    def expand(self, template: str) -> str:
+        """Replace {placeholder}s with scoped sub-selects; refuse direct table names."""
+        if _RAW_TABLE.search(template):
+            raise ValueError("查询模板必须通过 {占位符} 引用数据表，以保证县区用户的数据范围过滤")
+        subtree = _SUBTREE if "marts.dim_regions" in self.catalog() else _SUBTREE_NO_DIM
+        subs = {}
+        for name in _placeholders(template):
+            table, pred, *cols = SOURCES[name]
+            pred = pred.format(c=_C, subtree=subtree.format(c=_C))
+            subs[name] = f"(SELECT {cols[0] if cols else '*'} FROM {table} WHERE {_C} IS NULL OR ({pred}))"
+        return template.format(**subs)
+
+    def query(self, template: str, **params: Any) -> pd.DataFrame:
+        """Run a template; an empty frame if a table it needs is not in the serving copy."""
+        needed = _placeholders(template)
+        version = self.version
+        if version is None or not self.has(*needed):
+            return pd.DataFrame()
+        sql = self.expand(template)
+        params = dict(params, county=self.county)
+        if self.cached:
+            return _st_cache("query")(str(self.path), version, sql, tuple(sorted(params.items())))
+        return _execute(str(self.path), sql, params)
+
+
+def current_source() -> Source:
+    """The signed-in viewer's source; the county comes from users.yaml via the login, never a widget."""
+    from dashboards import auth
+
+    scope = auth.current_scope()
+    if scope is None:
+        raise NotSignedIn
+    return Source(serving_path(), scope.county_code)
+
+
+def _src(src: Source | None) -> Source:
+    return src if src is not None else current_source()
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+GROUP_LABELS = {"county": "县区", "department": "市直部门"}
+INDICATORS = {
+    # key: (label, score column)
+    "task": ("任务推进率", "task_score"),
+    "coverage": ("清廉单元达标率", "coverage_score"),
+    "rectification": ("整改完成率", "rectification_score"),
+    "timeliness": ("按时报送率", "timeliness_score"),
+    "satisfaction": ("满意度指数", "satisfaction_score"),
+}
+SHORT_LABELS = {"task": "任务推进", "coverage": "单元达标", "rectification": "整改完成", "timeliness": "按时报送",
+                "satisfaction": "满意度"}
+# DESIGN.md §5 default weights; the serving copy does not carry the rules table, so these are shown
+# as the rule weights next to the weights actually applied after renormalising missing indicators.
+DEFAULT_WEIGHTS = {
+    "county": {"task": 25, "coverage": 25, "rectification": 25, "satisfaction": 25},
+    "department": {"task": 45, "rectification": 35, "timeliness": 20},
+}
+_MISSING_ALIASES = {
+    "task": "task", "task_score": "task", "任务推进率": "task", "on_schedule_rate": "task",
+    "coverage": "coverage", "coverage_score": "coverage", "清廉单元达标率": "coverage", "清廉单元覆盖率": "coverage",
+    "unit_coverage": "coverage", "rectification": "rectification", "rectification_score": "rectification",
+    "整改完成率": "rectification", "rectification_rate": "rectification", "timeliness": "timeliness",
+    "timeliness_score": "timeliness", "按时报送率": "timeliness", "timeliness_rate": "timeliness",
+    "satisfaction": "satisfaction", "satisfaction_score": "satisfaction", "满意度指数": "satisfaction",
+    "satisfaction_index": "satisfaction",
+}
+LEVEL_ORDER = {"省": 1, "市": 2, "县": 3, "乡": 4, "村": 5}
+_LEVEL_CASE = "CASE {col} WHEN '省' THEN 1 WHEN '市' THEN 2 WHEN '县' THEN 3 WHEN '乡' THEN 4 WHEN '村' THEN 5 ELSE 9 END"
+
+
+def missing_keys(value: object) -> list[str]:
+    """'satisfaction,coverage' / ['满意度指数'] / None -> indicator keys."""
+    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
+        return []
+    parts = value if isinstance(value, list | tuple) else re.split(r"[,，;；、\s]+", str(value).strip("[]{}"))
+    keys = []
+    for p in parts:
+        p = str(p).strip().strip("'\"")
+        if p:
+            keys.append(_MISSING_ALIASES.get(p, p))
+    return keys
+
+
+def missing_labels(value: object) -> str:
+    return "、".join(INDICATORS[k][0] if k in INDICATORS else k for k in missing_keys(value))
+
+
+def quarter_label(q: str) -> str:
+    """2025Q3 -> 2025年第三季度"""
+    m = re.fullmatch(r"(\d{4})Q([1-4])", str(q))
+    return f"{m.group(1)}年第{'一二三四'[int(m.group(2)) - 1]}季度" if m else str(q)
+
+
+def previous_quarter(q: str) -> str | None:
+    m = re.fullmatch(r"(\d{4})Q([1-4])", str(q))
+    if not m:
+        return None
+    y, n = int(m.group(1)), int(m.group(2))
+    return f"{y - 1}Q4" if n == 1 else f"{y}Q{n - 1}"
+
+
+# --- dimension lookups --------------------------------------------------------------------------
+
+
+def regions(src: Source | None = None) -> pd.DataFrame:
+    return _src(src).query(
+        "SELECT region_code, region_name, region_level, parent_code, county_code, population FROM {regions}"
+    )
+
+
+def bodies(src: Source | None = None) -> pd.DataFrame:
+    s = _src(src)
+    if s.has("bodies"):
+        return s.query("SELECT body_group, body_code, body_name FROM {bodies}")
+    return pd.DataFrame(columns=["body_group", "body_code", "body_name"])
+
+
+def name_map(src: Source | None = None) -> dict[str, str]:
+    """code -> name for regions and bodies (departments), for labelling KPI rows."""
+    s = _src(src)
+    out: dict[str, str] = {}
+    r = regions(s)
+    if not r.empty:
+        out.update(zip(r.region_code, r.region_name, strict=True))
+    b = bodies(s)
+    if not b.empty:
+        out.update(zip(b.body_code, b.body_name, strict=True))
+    return out
+
+
+def scope_root(src: Source | None = None) -> tuple[str | None, str]:
+    """The region the headline figures describe: the deepest level with exactly one region in scope.
+
+    A city deployment whose regions list also carries the province row gives the city; a province
+    gives the province; a county user gets their county.
+    """
+    s = _src(src)
+    r = regions(s)
+    if r.empty:
+        return None, "全部"
+    counts = r.groupby("region_level").size()
+    root = None
+    for level in sorted(counts.index, key=lambda lv: LEVEL_ORDER.get(lv, 9)):
+        if counts[level] != 1:
+            break
+        root = r[r.region_level == level].iloc[0]
+    if root is None:
+        return None, "全部"
+    return str(root.region_code), str(root.region_name)
+
+
+def quarters(src: Source | None = None) -> list[str]:
+    """Quarters with published figures, oldest first."""
+    s = _src(src)
+    parts = [f"SELECT DISTINCT quarter FROM {{{n}}}" for n in ("scorecard", "task_kpi", "rect_kpi", "coverage") if s.has(n)]
+    if not parts:
+        return []
+    df = s.query(" UNION ".join(parts) + " ORDER BY 1")
+    return [str(q) for q in df["quarter"]] if not df.empty else []
+
+
+def latest_publish(src: Source | None = None) -> dict[str, Any] | None:
+    s = _src(src)
+    if not s.has("publish_log"):
+        return None
+    df = s.query("SELECT published_at, quarter, rules_version FROM {publish_log} WHERE checks_passed "
+                 "ORDER BY published_at DESC LIMIT 1")
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+# --- overview -----------------------------------------------------------------------------------
+
+
+def headline_by_quarter(src: Source | None = None) -> pd.DataFrame:
+    """Per quarter, scope-wide: task, completion, coverage, rectification rates, overdue and cases."""
+    s = _src(src)
+    qs = quarters(s)
+    out = pd.DataFrame({"quarter": qs})
+    if not qs:
+        return out
+    if s.has("task_kpi"):
+        t = s.query("""SELECT quarter, sum(tasks_active) AS tasks_active, sum(tasks_on_schedule) AS tasks_on_schedule,
+                              sum(tasks_due) AS tasks_due, sum(tasks_completed) AS tasks_completed
+                       FROM {task_kpi} GROUP BY quarter""")
+        out = out.merge(t, on="quarter", how="left")
+        out["task_rate"] = out.tasks_on_schedule / out.tasks_active.where(out.tasks_active > 0)
+        out["completion_rate"] = out.tasks_completed / out.tasks_due.where(out.tasks_due > 0)
+    if s.has("rect_kpi"):
+        r = s.query("""SELECT quarter, sum(issues_due) AS issues_due, sum(issues_rectified) AS issues_rectified,
+                              sum(overdue_open) AS overdue_open FROM {rect_kpi} GROUP BY quarter""")
+        out = out.merge(r, on="quarter", how="left")
+        out["rectification_rate"] = out.issues_rectified / out.issues_due.where(out.issues_due > 0)
+    root, _ = scope_root(s)
+    if s.has("coverage"):
+        # The root region's row when it exists; otherwise the highest level present, summed.
+        c = s.query(f"""
+            WITH cov AS (SELECT * FROM {{coverage}} WHERE unit_type = '全部'),
+                 pick AS (SELECT quarter, CASE WHEN bool_or(region_code = $root) THEN 0
+                                               ELSE min({_LEVEL_CASE.format(col='region_level')}) END AS lvl
+                          FROM cov GROUP BY quarter)
+            SELECT cov.quarter, sum(units_registered) AS units_registered, sum(units_standard) AS units_standard
+            FROM cov JOIN pick USING (quarter)
+            WHERE (pick.lvl = 0 AND cov.region_code = $root)
+               OR (pick.lvl > 0 AND {_LEVEL_CASE.format(col='cov.region_level')} = pick.lvl)
+            GROUP BY cov.quarter""", root=root)
+        if not c.empty:
+            out = out.merge(c, on="quarter", how="left")
+            out["coverage_rate"] = out.units_standard / out.units_registered.where(out.units_registered > 0)
+    cases = cases_by_region(s)
+    if not cases.empty:
+        top = cases[cases.level_rank == cases.level_rank.min()]
+        agg = top.groupby("quarter", as_index=False).agg(cases_filed=("cases_filed", "sum"))
+        out = out.merge(agg, on="quarter", how="left")
+    return out
+
+
+def satisfaction_overall(src: Source | None = None) -> pd.DataFrame:
+    """Per wave: the root region's index and rate (or a valid-answer-weighted mean of the top level)."""
+    s = _src(src)
+    if not s.has("satisfaction"):
+        return pd.DataFrame()
+    df = satisfaction(s)
+    if df.empty:
+        return df
+    root, _ = scope_root(s)
+    rows = []
+    for wave, part in df.groupby("wave"):
+        pick = part[part.region_code == root]
+        if pick.empty:
+            pick = part[part.level_rank == part.level_rank.min()]
+        valid = pick.valid_answers.sum()
+        rows.append({
+            "wave": wave, "respondents": pick.respondents.sum(), "valid_answers": valid,
+            "satisfaction_index": (pick.satisfaction_index * pick.valid_answers).sum() / valid if valid else None,
+            "satisfaction_rate": pick.satisfied_answers.sum() / valid if valid else None,
+        })
+    return pd.DataFrame(rows).sort_values("wave")
+
+
+# --- ranking ------------------------------------------------------------------------------------
+
+_SCORE_COLS = ("task_score", "coverage_score", "rectification_score", "timeliness_score", "satisfaction_score")
+
+
+def scorecard(src: Source | None = None, group: str | None = None) -> pd.DataFrame:
+    """All quarters of the scorecard (for movement and history), with names."""
+    s = _src(src)
+    if not s.has("scorecard"):
+        return pd.DataFrame()
+    cols = s.columns("scorecard")
+    extra = ", ".join(f"{c}" if c in cols else f"CAST(NULL AS DOUBLE) AS {c}" for c in _SCORE_COLS)
+    df = s.query(f"""SELECT body_group, body_code, body_name, quarter, composite_score, rank, flag, veto,
+                            talk_required, margin, near_tie, missing_indicators, rules_version, {extra}
+                     FROM {{scorecard}} WHERE CAST($grp AS VARCHAR) IS NULL OR body_group = $grp
+                     ORDER BY quarter, body_group, rank""", grp=group)
+    return df
+
+
+def ranking(quarter: str, group: str, src: Source | None = None) -> pd.DataFrame:
+    """One quarter's ranked table with the rank change since the previous quarter."""
+    sc = scorecard(src, group)
+    if sc.empty:
+        return sc
+    cur = sc[sc.quarter == quarter].copy()
+    prev = sc[sc.quarter == previous_quarter(quarter)][["body_code", "rank", "flag"]].rename(
+        columns={"rank": "prev_rank", "flag": "prev_flag"})
+    cur = cur.merge(prev, on="body_code", how="left")
+    cur["rank_change"] = cur.prev_rank - cur["rank"]  # positive: moved up
+    return cur.sort_values("rank").reset_index(drop=True)
+
+
+def snail_history(group: str, src: Source | None = None) -> pd.DataFrame:
+    """Body x quarter flags, plus the longest run of consecutive snails."""
+    sc = scorecard(src, group)
+    if sc.empty:
+        return sc
+    qs = sorted(sc.quarter.unique())
+    sn = sc.assign(snail=sc.flag.eq("蜗牛")).pivot_table(index=["body_code", "body_name"], columns="quarter",
+                                                          values="snail", aggfunc="any", fill_value=False)
+    sn = sn.reindex(columns=qs, fill_value=False)
+    # Longest consecutive run, vectorised over bodies: cumulative count reset at each non-snail.
+    arr = sn.to_numpy(dtype=int)
+    run = arr.copy()
+    for j in range(1, arr.shape[1]):  # loops over quarters (a handful), not rows
+        run[:, j] = (run[:, j - 1] + 1) * arr[:, j]
+    flags = sc.pivot_table(index=["body_code", "body_name"], columns="quarter", values="flag",
+                           aggfunc="first").reindex(index=sn.index, columns=qs)
+    out = flags.astype(object).where(flags.notna(), "").reset_index()
+    out["current_run"] = run[:, -1] if run.size else 0
+    out["longest_run"] = run.max(axis=1) if run.size else 0
+    talk = sc[sc.talk_required.fillna(False).astype(bool)].groupby("body_code").quarter.apply(
+        lambda s: "、".join(sorted(s)))
+    out["talk_quarters"] = out.body_code.map(talk).astype(object).where(lambda s: s.notna(), "")
+    return out.sort_values(["longest_run", "current_run"], ascending=False).reset_index(drop=True)
+
+
+def breakdown(body_code: str, group: str, quarter: str, src: Source | None = None) -> pd.DataFrame:
+    """Indicator rows for one body and quarter: score, rule weight, applied weight, numerator/denominator."""
+    s = _src(src)
+    sc = scorecard(s, group)
+    row = sc[(sc.body_code == body_code) & (sc.quarter == quarter)]
+    if row.empty:
+        return pd.DataFrame()
+    r = row.iloc[0]
+    weights = DEFAULT_WEIGHTS.get(group, {})
+    missing = set(missing_keys(r.missing_indicators))
+    present = {k: w for k, w in weights.items() if k not in missing and pd.notna(r[INDICATORS[k][1]])}
+    total = sum(present.values())
+    year = str(quarter)[:4]
+    nums: dict[str, tuple[object, object, str]] = {}
+    if s.has("task_kpi"):
+        t = s.query("SELECT * FROM {task_kpi} WHERE owner_code = $b AND quarter = $q", b=body_code, q=quarter)
+        if not t.empty:
+            t0 = t.iloc[0]
+            nums["task"] = (t0.tasks_on_schedule, t0.tasks_active, "按序推进或已完成的任务 / 本季度在办任务")
+            nums["timeliness"] = (t0.reports_on_time, t0.reports_due, "季末后10日内报送 / 应报送")
+    if s.has("coverage"):
+        c = s.query("SELECT * FROM {coverage} WHERE region_code = $b AND quarter = $q AND unit_type = '全部'",
+                    b=body_code, q=quarter)
+        if not c.empty:
+            nums["coverage"] = (c.iloc[0].units_standard, c.iloc[0].units_registered, "已达标及示范单元 / 登记单元")
+    if s.has("rect_kpi"):
+        k = s.query("SELECT * FROM {rect_kpi} WHERE body_code = $b AND quarter = $q", b=body_code, q=quarter)
+        if not k.empty:
+            nums["rectification"] = (k.iloc[0].issues_rectified, k.iloc[0].issues_due, "季末前已整改 / 整改时限已到的问题")
+    if s.has("satisfaction"):
+        v = s.query("SELECT * FROM {satisfaction} WHERE region_code = $b AND wave <= $y ORDER BY wave DESC LIMIT 1",
+                    b=body_code, y=year)
+        if not v.empty:
+            v0 = v.iloc[0]
+            note = f"{v0.wave}年度测评，有效回答 {int(v0.valid_answers)} 个，受访 {int(v0.respondents)} 人"
+            if not bool(v0.sample_sufficient):
+                note += "（样本不足，不参与排名）"
+            nums["satisfaction"] = (v0.satisfied_answers, v0.valid_answers, note)
+    rows = []
+    for key, weight in weights.items():
+        label, col = INDICATORS[key]
+        score = r[col]
+        num, den, note = nums.get(key, (None, None, ""))
+        rows.append({
+            "指标": label, "得分": score if pd.notna(score) else None, "规则权重": weight,
+            "实际权重": (weight / total * 100) if key in present and total else 0.0,
+            "加权得分": (score * weight / total) if key in present and total else None,
+            "分子": num, "分母": den, "口径": note,
+            "状态": "缺项（权重已重新分配）" if key not in present else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def task_rows(owner_code: str, quarter: str, src: Source | None = None) -> pd.DataFrame:
+    return _src(src).query(
+        """SELECT task_code, task_name, area, status, progress_pct, deadline, report_date, on_schedule, days_late,
+                  file_path, sheet, row_number
+           FROM {tasks} WHERE owner_code = $o AND quarter = $q ORDER BY task_code""", o=owner_code, q=quarter)
+
+
+def issue_rows(body_code: str, quarter: str, src: Source | None = None) -> pd.DataFrame:
+    return _src(src).query(
+        """SELECT issue_code, inspected_body, category, description, found_date, deadline, status, completed_date,
+                  rectified_at_d, days_overdue, file_path, sheet, row_number
+           FROM {issues} WHERE body_code = $b AND quarter = $q ORDER BY days_overdue DESC NULLS LAST, issue_code""",
+        b=body_code, q=quarter)
+
+
+def unit_rows(region_code: str, quarter: str, src: Source | None = None, limit: int = 5000) -> pd.DataFrame:
+    """Units registered in a region or anywhere below it."""
+    s = _src(src)
+    if not s.has("units"):
+        return pd.DataFrame()
+    if s.has("regions"):
+        tmpl = """WITH RECURSIVE sub(code) AS (SELECT $r UNION ALL
+                       SELECT g.region_code FROM {regions} g JOIN sub ON g.parent_code = sub.code)
+                  SELECT u.unit_code, u.unit_name, u.unit_type, u.region_code, u.stage, u.stage_level,
+                         u.file_path, u.sheet, u.row_number
+                  FROM {units} u WHERE u.quarter = $q AND u.region_code IN (SELECT code FROM sub)
+                  ORDER BY u.region_code, u.unit_code LIMIT $lim"""
+    else:
+        tmpl = """SELECT unit_code, unit_name, unit_type, region_code, stage, stage_level, file_path, sheet, row_number
+                  FROM {units} WHERE quarter = $q AND region_code = $r ORDER BY unit_code LIMIT $lim"""
+    return s.query(tmpl, r=region_code, q=quarter, lim=limit)
+
+
+# --- annual -------------------------------------------------------------------------------------
+
+
+def years(src: Source | None = None) -> list[int]:
+    s = _src(src)
+    if not s.has("assessment"):
+        return []
+    df = s.query("SELECT DISTINCT year FROM {assessment} ORDER BY 1")
+    return [int(y) for y in df.year] if not df.empty else []
+
+
+def assessment(year: int, group: str, src: Source | None = None) -> pd.DataFrame:
+    """Annual grades with quarterly composites and the year's mean indicator scores beside them."""
+    s = _src(src)
+    a = s.query("""SELECT body_code, body_name, annual_score, rank, grade, red_flags, snails, veto, rules_version
+                   FROM {assessment} WHERE year = $y AND body_group = $g ORDER BY rank""", y=int(year), g=group)
+    if a.empty:
+        return a
+    sc = scorecard(s, group)
+    if not sc.empty:
+        sc = sc[sc.quarter.str.startswith(str(year))]
+        comp = sc.pivot_table(index="body_code", columns="quarter", values="composite_score", aggfunc="first")
+        comp.columns = [f"{c[-2:]}得分" for c in comp.columns]
+        means = sc.groupby("body_code")[list(_SCORE_COLS)].mean()
+        means.columns = [f"{SHORT_LABELS[c.removesuffix('_score')]}(年均)" for c in means.columns]
+        means = means.dropna(axis=1, how="all")
+        a = a.merge(comp, left_on="body_code", right_index=True, how="left")
+        a = a.merge(means, left_on="body_code", right_index=True, how="left")
+    return a
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+
+def task_kpi(quarter: str, src: Source | None = None) -> pd.DataFrame:
+    return _src(src).query("SELECT * FROM {task_kpi} WHERE quarter = $q ORDER BY owner_group, on_schedule_rate",
+                           q=quarter)
+
+
+def task_status_by_area(quarter: str, src: Source | None = None) -> pd.DataFrame:
+    return _src(src).query("""SELECT coalesce(area, '（未分类）') AS area, status, count(*) AS n
+                              FROM {tasks} WHERE quarter = $q GROUP BY ALL ORDER BY area, status""", q=quarter)
+
+
+def lagging_tasks(quarter: str, src: Source | None = None) -> pd.DataFrame:
+    """The 督办清单: tasks not on schedule (滞后, 未启动, 未报送) with owner and days late."""
+    return _src(src).query(
+        """SELECT owner_code, owner_group, task_code, task_name, area, status, progress_pct, deadline, days_late,
+                  report_date, file_path, sheet, row_number
+           FROM {tasks} WHERE quarter = $q AND (NOT coalesce(on_schedule, FALSE))
+           ORDER BY days_late DESC NULLS LAST, owner_code, task_code""", q=quarter)
+
+
+# --- units --------------------------------------------------------------------------------------
+
+
+def coverage(quarter: str, level: str | None = None, parent: str | None = None,
+             src: Source | None = None) -> pd.DataFrame:
+    """Coverage rows for a quarter, optionally one level or the children of one region."""
+    s = _src(src)
+    if not s.has("coverage"):
+        return pd.DataFrame()
+    if s.has("regions"):
+        return s.query(
+            """SELECT c.*, r.region_name, r.parent_code FROM {coverage} c JOIN {regions} r USING (region_code)
+               WHERE c.quarter = $q AND (CAST($lvl AS VARCHAR) IS NULL OR c.region_level = $lvl)
+                 AND (CAST($p AS VARCHAR) IS NULL OR r.parent_code = $p)
+               ORDER BY c.region_code, c.unit_type""", q=quarter, lvl=level, p=parent)
+    return s.query("""SELECT *, region_code AS region_name, NULL AS parent_code FROM {coverage}
+                      WHERE quarter = $q AND (CAST($lvl AS VARCHAR) IS NULL OR region_level = $lvl)""", q=quarter, lvl=level)
+
+
+# --- rectification ------------------------------------------------------------------------------
+
+
+def rect_kpi(quarter: str, src: Source | None = None) -> pd.DataFrame:
+    return _src(src).query("SELECT * FROM {rect_kpi} WHERE quarter = $q ORDER BY body_group, rectification_rate",
+                           q=quarter)
+
+
+def rect_trend(src: Source | None = None) -> pd.DataFrame:
+    return _src(src).query("""SELECT quarter, body_group, sum(issues_due) AS issues_due,
+                                     sum(issues_rectified) AS issues_rectified, sum(issues_on_time) AS issues_on_time,
+                                     sum(overdue_open) AS overdue_open
+                              FROM {rect_kpi} GROUP BY ALL ORDER BY quarter, body_group""")
+
+
+def overdue_issues(quarter: str, src: Source | None = None) -> pd.DataFrame:
+    """Open issues past their deadline at the quarter end, most overdue first."""
+    return _src(src).query(
+        """SELECT body_code, body_group, issue_code, inspected_body, region_code, category, description, found_date,
+                  deadline, status, days_overdue, file_path, sheet, row_number
+           FROM {issues}
+           WHERE quarter = $q AND NOT coalesce(rectified_at_d, FALSE) AND coalesce(days_overdue, 0) > 0
+           ORDER BY days_overdue DESC, body_code, issue_code""", q=quarter)
+
+
+# --- satisfaction -------------------------------------------------------------------------------
+
+
+def satisfaction(src: Source | None = None) -> pd.DataFrame:
+    s = _src(src)
+    if not s.has("satisfaction"):
+        return pd.DataFrame()
+    if s.has("regions"):
+        return s.query(f"""SELECT k.*, r.region_name, r.region_level, r.parent_code,
+                                  {_LEVEL_CASE.format(col='r.region_level')} AS level_rank
+                           FROM {{satisfaction}} k JOIN {{regions}} r USING (region_code)
+                           ORDER BY wave, level_rank, region_code""")
+    return s.query("SELECT *, region_code AS region_name, NULL AS region_level, NULL AS parent_code, 3 AS level_rank "
+                   "FROM {satisfaction} ORDER BY wave, region_code")
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+
+def cases_by_region(src: Source | None = None) -> pd.DataFrame:
+    s = _src(src)
+    if not s.has("cases"):
+        return pd.DataFrame()
+    if s.has("regions"):
+        return s.query(f"""SELECT k.*, r.region_name, r.region_level, r.population,
+                                  {_LEVEL_CASE.format(col='r.region_level')} AS level_rank
+                           FROM {{cases}} k JOIN {{regions}} r USING (region_code)
+                           ORDER BY quarter, level_rank, region_code""")
+    return s.query("SELECT *, region_code AS region_name, NULL AS region_level, NULL AS population, 3 AS level_rank "
+                   "FROM {cases} ORDER BY quarter, region_code")
+
+
+# --- data quality -------------------------------------------------------------------------------
+
+
+def publish_log(src: Source | None = None) -> pd.DataFrame:
+    s = _src(src)
+    cols = s.columns("publish_log")
+    if not cols:
+        return pd.DataFrame()
+    extra = ", ".join(c for c in ("status", "message") if c in cols)
+    return s.query(f"""SELECT publish_id, published_at, quarter, rules_version, checks_passed, row_counts
+                              {', ' + extra if extra else ''}
+                       FROM {{publish_log}} ORDER BY published_at DESC LIMIT 50""")
+
+
+def ingest_files(src: Source | None = None) -> pd.DataFrame:
+    return _src(src).query(
+        """SELECT file_id, path, source, submitter, submitter_name, period, outcome, outcome_label, message,
+                  rows_read, rows_loaded, rows_rejected, loaded_at, superseded_by
+           FROM {files} ORDER BY loaded_at DESC, file_id DESC""")
+
+
+def ingest_rejects(src: Source | None = None, limit: int = 20000) -> pd.DataFrame:
+    s = _src(src)
+    if not s.has("rejects"):
+        return pd.DataFrame()
+    if s.has("files"):
+        return s.query("""SELECT coalesce(f.submitter_name, f.submitter, '（未识别填报单位）') AS submitter_name,
+                                 r.file, r.sheet, r."row" AS row_number, r."column" AS column_name, r.value, r.reason
+                          FROM {rejects} r LEFT JOIN {files} f USING (file_id)
+                          WHERE f.superseded_by IS NULL
+                          ORDER BY submitter_name, r.file, r."row" NULLS FIRST LIMIT $lim""", lim=limit)
+    return s.query("""SELECT NULL AS submitter_name, file, sheet, "row" AS row_number, "column" AS column_name, value,
+                             reason FROM {rejects} ORDER BY file, "row" LIMIT $lim""", lim=limit)
+
+
+def dq_results(src: Source | None = None) -> pd.DataFrame:
+    """Expectation results of the latest run."""
+    return _src(src).query(
+        """SELECT run_id, checked_at, layer, asset, expectation, column_name, description_zh, severity, success,
+                  observed_value, unexpected_count, unexpected_examples
+           FROM {dq_results}
+           WHERE run_id = (SELECT run_id FROM {dq_results} ORDER BY checked_at DESC LIMIT 1)
+           ORDER BY success, severity, asset, expectation""")
+
+
+def dq_failures(src: Source | None = None, limit: int = 20000) -> pd.DataFrame:
+    """Failing rows of the latest run, per submitting unit."""
+    s = _src(src)
+    if not s.has("dq_failures"):
+        return pd.DataFrame()
+    if not s.has("dq_runs"):
+        return s.query("""SELECT coalesce(submitter_name, submitter, '（未识别填报单位）') AS submitter_name, file, sheet,
+                                 row_number, column_name, value, asset, expectation, severity, fix_zh, run_id
+                          FROM {dq_failures} WHERE run_id = (SELECT max(run_id) FROM {dq_failures})
+                          ORDER BY submitter_name, file, row_number LIMIT $lim""", lim=limit)
+    return s.query(
+        """SELECT coalesce(submitter_name, submitter, '（未识别填报单位）') AS submitter_name, file, sheet, row_number,
+                  column_name, value, asset, expectation, severity, fix_zh, run_id
+           FROM {dq_failures}
+           WHERE run_id = coalesce((SELECT run_id FROM {dq_runs} ORDER BY layer = 'raw' DESC, checked_at DESC LIMIT 1),
+                                   (SELECT max(run_id) FROM {dq_failures}))
+           ORDER BY submitter_name, file, row_number LIMIT $lim""", lim=limit)
+
+
+# --- helpers used by pages ----------------------------------------------------------------------
+
+
+def with_names(df: pd.DataFrame, code_col: str, names: dict[str, str], out_col: str = "名称") -> pd.DataFrame:
+    """Add a name column next to a code column (vectorised map)."""
+    if df.empty or code_col not in df.columns:
+        return df
+    df = df.copy()
+    df.insert(df.columns.get_loc(code_col) + 1, out_col, df[code_col].map(names).fillna(df[code_col]))
+    return df
+
+

@@ -1,0 +1,143 @@
+"""红旗/蜗牛榜: the quarter's ranking per group, movement, markers, drill-down to the submitted rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboards import data, ui
+from dashboards.exports import num, rank_change_text
+
+
+def _markers(rk: pd.DataFrame) -> pd.Series:
+    """否决 / 约谈 / 边界接近 in one column (vectorised string joins), so the table fits the page."""
+    parts = pd.DataFrame({
+        "veto": ui.yes(rk.veto, "否决"), "talk": ui.yes(rk.talk_required, "约谈"),
+        "near": ui.yes(rk.near_tie, "边界接近"),
+    })
+    return parts.apply(lambda col: col.where(col == "", col + "、")).sum(axis=1).str.rstrip("、")
+
+
+def _ranking_table(rk: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "排名": rk["rank"].astype("Int64"),
+        "变化": rk.rank_change.map(rank_change_text),
+        "名称": rk.body_name,
+        "综合得分": rk.composite_score.round(2),
+        "任务推进": rk.task_score.round(1),
+        "单元达标": rk.coverage_score.round(1),
+        "整改完成": rk.rectification_score.round(1),
+        "按时报送": rk.timeliness_score.round(1),
+        "满意度": rk.satisfaction_score.round(1),
+        "旗帜": rk.flag.fillna(""),
+        "标记": _markers(rk),
+        "距分界线(分)": rk.margin.round(2),
+        "缺项指标": rk.missing_indicators.map(data.missing_labels),
+    })
+
+
+def _drop_empty_indicators(df: pd.DataFrame, group: str) -> pd.DataFrame:
+    # Department rows never have coverage/satisfaction, county rows never timeliness (§5).
+    drop = ["按时报送"] if group == "county" else ["单元达标", "满意度"]
+    return df.drop(columns=[c for c in drop if c in df.columns])
+
+
+def _drill(src: data.Source, rk: pd.DataFrame, group: str, quarter: str) -> None:
+    st.markdown("##### 得分构成与原始报送")
+    options = list(rk.body_code)
+    names = dict(zip(rk.body_code, rk.body_name, strict=True))
+    body = st.selectbox("选择考核对象查看得分构成", options, format_func=lambda c: names.get(c, c), key="rank_body")
+    if body is None:
+        return
+    row = rk[rk.body_code == body].iloc[0]
+    st.markdown(f"**{names[body]}** · {data.quarter_label(quarter)} · 综合得分 **{num(row.composite_score, 2)}** · "
+                f"第 {int(row['rank'])} 名 · 规则版本 {row.rules_version}")
+    bd = data.breakdown(body, group, quarter, src)
+    if bd.empty:
+        ui.empty("得分构成")
+    else:
+        bd = ui.round_cols(bd, ["得分", "实际权重", "加权得分"], 2)
+        if not bd["状态"].astype(bool).any():
+            bd = bd.drop(columns="状态")
+        ui.table(bd, f"得分构成_{names[body]}_{quarter}", key="breakdown",
+                 caption="综合得分 = Σ 指标得分 × 实际权重；缺项指标的权重按比例分配给其余指标（默认规则权重）。")
+    with st.expander("重点任务报送明细（任务推进率、按时报送率的来源）"):
+        t = data.task_rows(body, quarter, src)
+        if t.empty:
+            st.info("该对象本季度没有任务记录。")
+        else:
+            t = t.rename(columns={"task_code": "任务编号", "task_name": "任务名称", "area": "领域", "status": "推进状态",
+                                  "progress_pct": "完成进度(%)", "deadline": "完成时限", "report_date": "填报日期",
+                                  "on_schedule": "按序", "days_late": "滞后天数", **ui.LINEAGE})
+            t["按序"] = ui.yes(t["按序"], "✓")
+            ui.table(t, f"任务明细_{names[body]}_{quarter}", key="drill_tasks", column_config=ui.lineage_config())
+    with st.expander("巡察问题整改明细（整改完成率、一票否决的来源）"):
+        i = data.issue_rows(body, quarter, src)
+        if i.empty:
+            st.info("该对象本季度没有巡察问题记录。")
+        else:
+            i = i.rename(columns={"issue_code": "问题编号", "inspected_body": "被巡察单位", "category": "问题类别",
+                                  "description": "问题描述", "found_date": "发现日期", "deadline": "整改时限",
+                                  "status": "整改状态", "completed_date": "完成日期", "rectified_at_d": "季末已整改",
+                                  "days_overdue": "逾期天数", **ui.LINEAGE})
+            i["季末已整改"] = ui.yes(i["季末已整改"], "✓")
+            ui.table(i, f"整改明细_{names[body]}_{quarter}", key="drill_issues", column_config=ui.lineage_config())
+    if group == "county":
+        with st.expander("清廉单元明细（单元达标率的来源）"):
+            u = data.unit_rows(body, quarter, src)
+            if u.empty:
+                st.info("该县区本季度没有清廉单元记录。")
+            else:
+                u = data.with_names(u, "region_code", data.name_map(src), "所属区划")
+                u = u.rename(columns={"unit_code": "单元编码", "unit_name": "单元名称", "unit_type": "单元类型",
+                                      "region_code": "区划代码", "stage": "创建阶段", "stage_level": "阶段值", **ui.LINEAGE})
+                ui.table(u, f"单元明细_{names[body]}_{quarter}", key="drill_units", column_config=ui.lineage_config())
+        st.caption("满意度指数来自年度问卷测评（受访者个人信息不入库），其有效回答数和置信区间见“满意度”页。")
+
+
+def render() -> None:
+    src = ui.page_start("红旗/蜗牛榜",
+                        "每季度分县区、市直部门两组按综合得分排名。红旗：前列；蜗牛：末位；否决：有逾期90天以上问题，"
+                        "不得评红旗；约谈：连续两个季度蜗牛；边界接近：与分界线另一侧对象相差不足1分。")
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        quarter = ui.quarter_select(src, key="rank_quarter")
+    with c2:
+        group = ui.group_select(src, key="rank_group")
+    if quarter is None:
+        ui.empty("排名")
+        return
+    rk = data.ranking(quarter, group, src)
+    if rk.empty:
+        ui.empty(f"{data.GROUP_LABELS[group]}排名")
+        return
+    table = _drop_empty_indicators(_ranking_table(rk), group)
+    ui.table(table, f"红旗蜗牛榜_{data.GROUP_LABELS[group]}_{quarter}", key="ranking",
+             marked=["旗帜", "标记"],
+             column_config={"综合得分": st.column_config.ProgressColumn("综合得分", min_value=0, max_value=100,
+                                                                    format="%.2f")})
+    fig = px.bar(rk, x="body_name", y="composite_score", color=rk.flag.fillna("无"),
+                 color_discrete_map=ui.FLAG_COLOURS, text="composite_score",
+                 category_orders={"color": ["红旗", "无", "蜗牛"]},
+                 labels={"body_name": "", "composite_score": "综合得分", "color": "旗帜"})
+    fig.update_layout(yaxis_range=[0, 105])
+    if len(rk) > 1:  # a county user's single bar says nothing the table does not
+        # Labels only while they fit; with hundreds of bodies the bars show the distribution.
+        ui.chart(ui.bar_labels(fig, axis="y") if len(rk) <= 40 else fig, key="rank_bar", height=320)
+
+    _drill(src, rk, group, quarter)
+
+    st.markdown("##### 蜗牛记录（连续蜗牛与约谈）")
+    hist = data.snail_history(group, src)
+    if hist.empty:
+        ui.empty("历史排名")
+        return
+    qcols = [c for c in hist.columns if isinstance(c, str) and c[:4].isdigit() and "Q" in c]
+    show = hist.rename(columns={"body_name": "名称", "current_run": "当前连续蜗牛(季)", "longest_run": "最长连续蜗牛(季)",
+                                "talk_quarters": "约谈季度"}).drop(columns="body_code")
+    ui.table(show[["名称", *qcols, "当前连续蜗牛(季)", "最长连续蜗牛(季)", "约谈季度"]],
+             f"蜗牛记录_{data.GROUP_LABELS[group]}", key="snail_history", marked=qcols)
+
+
+render()

@@ -1,0 +1,207 @@
+"""Page scaffolding shared by every page: the data-source guard, tables with xlsx download, charts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import data
+from dashboards.exports import to_xlsx
+
+CJK_FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
+RED = "#C0392B"
+GREY = "#95A5A6"
+PALETTE = ["#C0392B", "#2E86C1", "#28B463", "#D68910", "#7D3C98", "#17A589", "#CA6F1E", "#566573"]
+# Words, not emoji: the servers and the PDF font have CJK glyphs but no colour-emoji font.
+FLAG_COLOURS = {"红旗": RED, "蜗牛": "#7F8C8D", "无": "#2E86C1"}
+_CELL_STYLES = {
+    "红旗": "background-color: #FADBD8; color: #922B21; font-weight: 600",
+    "蜗牛": "background-color: #E5E8E8; color: #424949; font-weight: 600",
+    "否决": "color: #922B21; font-weight: 600",
+    "约谈": "color: #9A7D0A; font-weight: 600",
+    "边界接近": "background-color: #FCF3CF; color: #7D6608",
+    "样本不足": "color: #7F8C8D; font-style: italic",
+}
+
+
+def page_start(title: str, caption: str | None = None) -> data.Source:
+    """Title, then the viewer's source; stops the page (with a Chinese message) if there is nothing to show."""
+    st.title(title)
+    try:
+        src = data.current_source()
+    except data.NotSignedIn:
+        st.warning("请先登录后查看。")
+        st.stop()
+    if src.version is None:
+        st.info(f"尚未发布驾驶舱数据：找不到发布副本 {src.path}。请先运行 `qinglian run` 完成一次季度任务。")
+        st.stop()
+    if caption:
+        st.caption(caption)
+    return src
+
+
+def empty(what: str) -> None:
+    st.info(f"暂无{what}数据（发布副本中没有该表或该表为空）。")
+
+
+def quarter_select(src: data.Source, key: str, label: str = "季度") -> str | None:
+    qs = data.quarters(src)
+    if not qs:
+        return None
+    options = list(reversed(qs))
+    return st.selectbox(label, options, index=0, key=key, format_func=lambda q: f"{data.quarter_label(q)}（{q}）")
+
+
+def group_select(src: data.Source, key: str) -> str:
+    """县区 / 市直部门; a county user only has their county."""
+    if src.county is not None:
+        return "county"
+    return st.radio("考核对象", ["county", "department"], horizontal=True, key=key,
+                    format_func=lambda g: data.GROUP_LABELS[g])
+
+
+def _safe_file_name(name: str) -> str:
+    return re.sub(r"[\\/:*?\"<>|\s]+", "_", name).strip("_") or "导出"
+
+
+def download_xlsx(sheets: Mapping[str, pd.DataFrame], file_name: str, key: str, label: str = "下载 Excel") -> None:
+    """A download button whose workbook is built only when clicked (Streamlit's deferred download)."""
+    frozen = {k: v.copy() for k, v in sheets.items()}
+    st.download_button(label, data=lambda: to_xlsx(frozen), file_name=f"{_safe_file_name(file_name)}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
+                       icon=":material/download:", on_click="ignore")
+
+
+def _marker_style(value: object) -> str:
+    # The first marker word decides the colour ("否决、约谈" is coloured as 否决).
+    if isinstance(value, str):
+        for word, css in _CELL_STYLES.items():
+            if value.startswith(word):
+                return css
+    return ""
+
+
+def _num_text(v: object) -> str:
+    """Floats without trailing zeros (96.62, 100, 86.5); missing as —."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "—"
+    return f"{float(v):.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
+
+
+def _auto_config(df: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Dates as YYYY-MM-DD (pandas turns DATE into midnight datetimes), timestamps to the minute."""
+    cfg = dict(given)
+    for col in df.columns:
+        if col in cfg or not pd.api.types.is_datetime64_any_dtype(df[col]):
+            continue
+        values = df[col].dropna()
+        midnight = values.empty or bool((values == values.dt.normalize()).all())
+        cfg[col] = (st.column_config.DateColumn(str(col), format="YYYY-MM-DD") if midnight
+                    else st.column_config.DatetimeColumn(str(col), format="YYYY-MM-DD HH:mm"))
+    return cfg
+
+
+def frame(df: pd.DataFrame, *, column_config: Mapping[str, Any] | None = None, height: int | str = "auto",
+          marked: Sequence[str] = ()) -> None:
+    """st.dataframe with the house formatting; `marked` columns colour the marker words
+    (红旗, 蜗牛, 否决, 约谈, 边界接近, 样本不足)."""
+    cols = [c for c in marked if c in df.columns]
+    shown: Any = df
+    if cols:
+        # A Styler would print floats with six decimals; format them the way the plain table does.
+        floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+        shown = df.style.map(_marker_style, subset=cols).format(_num_text, subset=floats)
+    st.dataframe(shown, hide_index=True, column_config=_auto_config(df, column_config or {}), height=height,
+                 width="stretch", placeholder="—")
+
+
+def table(df: pd.DataFrame, name: str, key: str, *, column_config: Mapping[str, Any] | None = None,
+          height: int | str = "auto", caption: str | None = None, marked: Sequence[str] = ()) -> None:
+    """A table and its xlsx download (the export is exactly what is shown, without the colours)."""
+    if df.empty:
+        st.info(f"暂无{name}。")
+        return
+    if caption:
+        st.caption(caption)
+    frame(df, column_config=column_config, height=height, marked=marked)
+    download_xlsx({name[:31]: df}, name, key=f"dl_{key}")
+
+
+CHART_ROWS = 30
+
+
+def chart_rows(df: pd.DataFrame, by: str, *, ascending: bool = True, what: str = "") -> pd.DataFrame:
+    """At province scale a bar per body would be thousands of pixels tall: keep the CHART_ROWS most relevant
+    rows for the chart (the table below keeps all of them) and say so."""
+    if len(df) <= CHART_ROWS:
+        return df
+    st.caption(f"图中仅显示{what}{'最低' if ascending else '最高'}的 {CHART_ROWS} 个（共 {len(df)} 个），完整数据见下表。")
+    return df.sort_values(by, ascending=ascending).head(CHART_ROWS)
+
+
+def count_axis(fig: go.Figure, max_value: float, axis: str = "yaxis") -> go.Figure:
+    """Whole-number ticks for counts (plotly would print 0.5 or 2.71 on a small range)."""
+    step = max(1, int(-(-max(max_value, 1) // 5)))
+    fig.update_layout({axis: dict(tickmode="linear", tick0=0, dtick=step, range=[0, max(max_value, 1) * 1.08])})
+    return fig
+
+
+def style(fig: go.Figure, height: int = 380, legend_title: str | None = None) -> go.Figure:
+    """CJK font on every text element, compact margins, legend on top."""
+    fig.update_layout(
+        font=dict(family=CJK_FONT, size=13), title_font=dict(family=CJK_FONT),
+        hoverlabel=dict(font_family=CJK_FONT), legend=dict(font=dict(family=CJK_FONT), orientation="h",
+                                                           yanchor="bottom", y=1.02, x=0, title_text=legend_title or ""),
+        margin=dict(l=10, r=10, t=40, b=10), height=height, colorway=PALETTE, separators=".,",
+    )
+    return fig
+
+
+def bar_labels(fig: go.Figure, fmt: str = ".1f", axis: str = "x") -> go.Figure:
+    """Horizontal value labels on bars (plotly would rotate them in narrow bars)."""
+    fig.update_traces(texttemplate=f"%{{{axis}:{fmt}}}", textangle=0, textposition="auto", selector=dict(type="bar"))
+    return fig
+
+
+def chart(fig: go.Figure, key: str, height: int = 380, legend_title: str | None = None) -> None:
+    # The mode bar's tooltips are English and the tables already export; hide it for a clean Chinese UI.
+    st.plotly_chart(style(fig, height, legend_title), key=key, config={"displayModeBar": False, "locale": "zh-CN"},
+                    width="stretch")
+
+
+def pct_cols(df: pd.DataFrame, cols: Sequence[str], digits: int = 1) -> pd.DataFrame:
+    """Rates in [0, 1] -> percentages rounded for display and export (vectorised)."""
+    out = df.copy()
+    for c in cols:
+        if c in out.columns:
+            out[c] = (pd.to_numeric(out[c], errors="coerce") * 100).round(digits)
+    return out
+
+
+def round_cols(df: pd.DataFrame, cols: Sequence[str], digits: int = 1) -> pd.DataFrame:
+    out = df.copy()
+    for c in cols:
+        if c in out.columns:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round(digits)
+    return out
+
+
+def yes(series: pd.Series, mark: str = "是") -> pd.Series:
+    """Boolean column -> mark / '' (NULL counts as no)."""
+    return series.fillna(False).astype(bool).map({True: mark, False: ""})
+
+
+def lineage_config() -> dict[str, Any]:
+    return {
+        "报送文件": st.column_config.TextColumn("报送文件", width="large"),
+        "工作表": st.column_config.TextColumn("工作表", width="small"),
+        "行号": st.column_config.NumberColumn("行号", format="%d", width="small"),
+    }
+
+
+LINEAGE = {"file_path": "报送文件", "sheet": "工作表", "row_number": "行号"}

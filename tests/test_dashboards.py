@@ -1,0 +1,560 @@
+"""Dashboards against a hand-made serving copy (tests/fixtures/serving_fixture.py).
+
+Every page is rendered with Streamlit's AppTest through the real entry point and navigation.
+Most tests switch the login off (QINGLIAN_AUTH=off); the access tests log in through the real
+form, and the county test checks every page (text, tables, chart data) for other counties' names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from serving_fixture import build_serving_fixture  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = ROOT / "dashboards" / "app.py"
+PAGES = ["p1_overview", "p2_ranking", "p3_annual", "p4_tasks", "p5_units", "p6_rectification", "p7_satisfaction",
+         "p8_cases", "p9_quality", "p10_bulletin"]
+OTHER_BODIES = ["汉台区", "南郑区", "城固县", "西乡县", "市教育局", "市住建局", "市卫健委", "市纪委监委",
+                "北关街道", "博望街道", "汉山街道", "城关镇"]
+PASSWORDS = {"leader": "Leader@2025", "analyst": "Analyst@2025", "yangxian": "Yangxian@2025"}
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    path = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
+    return path, build_serving_fixture(path)
+
+
+@pytest.fixture
+def env(serving: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch) -> dict:
+    path, expected = serving
+    monkeypatch.setenv("QINGLIAN_SERVING", str(path))
+    monkeypatch.setenv("QINGLIAN_AUTH", "off")
+    monkeypatch.delenv("QINGLIAN_USERS", raising=False)
+    return expected
+
+
+def open_app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def login(at: AppTest, user: str, password: str) -> AppTest:
+    by_label = {t.label: t for t in at.text_input}
+    by_label["用户名"].input(user)
+    by_label["密码"].input(password)
+    next(b for b in at.button if b.label == "登录").click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, tuple[str, str | None]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has this column."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with column {column!r}: {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def _walk(node: object) -> Iterator[object]:
+    yield node
+    for child in (getattr(node, "children", None) or {}).values():
+        yield from _walk(child)
+
+
+def page_text(at: AppTest) -> str:
+    """Everything a viewer could read: element protos as text, table cells, chart data and labels."""
+    from google.protobuf.json_format import MessageToDict
+
+    parts = []
+    for node in _walk(at._tree):
+        kind = type(node).__name__
+        if kind == "Dataframe":
+            parts.append(node.value.to_csv())
+            continue
+        proto = getattr(node, "proto", None)
+        if proto is None or kind in ("ElementTree",):
+            continue
+        try:
+            d = MessageToDict(proto)
+        except Exception:
+            continue
+        if "spec" in d:  # plotly figure JSON, with \\u escapes undone
+            d["spec"] = json.loads(d["spec"])
+        parts.append(json.dumps(d, ensure_ascii=False))
+    return "\n".join(parts)
+
+
+def pct_text(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+# --- every page ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(env: dict, page: str) -> None:
+    at = goto(open_app(), page)
+    assert at.title[0].value  # every page has its Chinese title
+    assert not at.error
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_standalone(env: dict, page: str) -> None:
+    """The benchmark (qinglian bench) runs each page file on its own."""
+    at = AppTest.from_file(str(ROOT / "dashboards" / "pages" / f"{page}.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def test_overview_headline_figures(env: dict) -> None:
+    e = env
+    at = open_app()  # the default page
+    m = metrics(at)
+    assert m["任务推进率"] == (pct_text(e["city_task_rate"]["2025Q4"]),
+                           f"{(e['city_task_rate']['2025Q4'] - e['city_task_rate']['2025Q3']) * 100:+.1f} 个百分点")
+    assert m["任务推进率"][0] == "75.0%"
+    assert m["清廉单元达标率"][0] == pct_text(e["city_coverage"]["2025Q4"])
+    assert m["清廉单元达标率"][1] == "+18.8 个百分点"
+    assert m["整改完成率"][0] == "66.7%"
+    assert m["逾期未整改（个）"] == ("4", "+3")
+    assert m["满意度指数"][0] == f"{e['city_satisfaction_index']:.1f}" == "83.8"
+    assert m["本季度立案（件）"] == ("45", "+5")
+    assert any(h.value.startswith("汉中市") for h in at.subheader)
+    counties = frame_with(at, "县区")
+    assert list(counties["县区"]) == e["county_ranking_q4"]
+    assert counties.set_index("县区").loc["南郑区", "旗帜"] == "蜗牛"
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_ranking_table_markers_and_movement(env: dict) -> None:
+    e = env
+    at = goto(open_app(), "p2_ranking")
+    rk = frame_with(at, "标记").set_index("名称")
+    assert list(rk.index) == e["county_ranking_q4"]
+    assert rk.loc["汉台区", "综合得分"] == pytest.approx(round(e["county_composite_q4"]["汉台区"], 2))
+    assert [n for n in rk.index if rk.loc[n, "旗帜"] == "红旗"] == e["red_q4"]
+    assert [n for n in rk.index if rk.loc[n, "旗帜"] == "蜗牛"] == e["snail_q4"]
+    assert rk.loc[e["near_tie_q4"], "标记"] == "边界接近"
+    assert rk.loc[e["near_tie_q4"], "距分界线(分)"] == pytest.approx(round(e["near_tie_margin_q4"], 2))
+    assert rk.loc["西乡县", "标记"] == "约谈"
+    assert rk.loc["洋县", "标记"] == "否决"
+    assert rk.loc["汉台区", "标记"] == ""
+    assert rk.loc["洋县", "变化"] == "↑1" and rk.loc["南郑区", "变化"] == "↓1"
+    assert rk.loc["西乡县", "缺项指标"] == "满意度指数"
+    hist = frame_with(at, "约谈季度").set_index("名称")
+    assert hist.loc["西乡县", "当前连续蜗牛(季)"] == 4
+    assert "2025Q4" in hist.loc["西乡县", "约谈季度"]
+
+    at.radio(key="rank_group").set_value("department").run()
+    depts = frame_with(at, "标记")
+    assert depts.set_index("名称").loc["市住建局", "标记"] == "否决、约谈"
+    assert list(depts["名称"]) == e["department_ranking_q4"]
+    assert "单元达标" not in depts.columns and "按时报送" in depts.columns
+
+
+def test_ranking_drill_down_to_submitted_rows(env: dict) -> None:
+    at = goto(open_app(), "p2_ranking")
+    at.selectbox(key="rank_body").set_value("610723000000").run()
+    bd = frame_with(at, "分母").set_index("指标")
+    assert (bd.loc["任务推进率", "分子"], bd.loc["任务推进率", "分母"]) == (2, 4)
+    assert (bd.loc["清廉单元达标率", "分子"], bd.loc["清廉单元达标率", "分母"]) == (5, 6)
+    assert (bd.loc["整改完成率", "分子"], bd.loc["整改完成率", "分母"]) == (2, 3)
+    assert bd.loc["满意度指数", "得分"] == pytest.approx(79.5)
+    assert bd["加权得分"].sum() == pytest.approx(69.875, abs=0.02)
+    tasks = frame_with(at, "任务编号").set_index("任务编号")
+    assert tasks.loc["YX-03", "推进状态"] == "滞后"
+    assert tasks.loc["YX-01", "报送文件"] == "task_progress/洋县_2025Q4.xlsx"
+    assert tasks.loc["YX-01", "工作表"] == "推进情况" and tasks.loc["YX-01", "行号"] == 4
+    assert pd.isna(tasks.loc["YX-04", "报送文件"])  # 未报送: there is no submitted row
+    issues = frame_with(at, "问题编号").set_index("问题编号")
+    assert issues.loc["XC-YX-03", "逾期天数"] == 184
+    assert issues.loc["XC-YX-03", "报送文件"].startswith("inspections/")
+    units = frame_with(at, "单元编码").set_index("单元编码")
+    assert units.loc["YX-U05", "所属区划"] == "桑溪村" and units.loc["YX-U05", "行号"] == 16
+
+
+def test_annual_grades_and_quota(env: dict) -> None:
+    e = env
+    at = goto(open_app(), "p3_annual")
+    a = frame_with(at, "等次").set_index("名称")
+    assert list(a[a["等次"] == "优秀"].index) == e["annual_excellent"]["county"]
+    assert a.loc["洋县", "一票否决"] == "否决"
+    assert {"Q1得分", "Q4得分", "任务推进(年均)"} <= set(a.columns)
+    assert any("优秀名额 1 个" in c.value for c in at.caption)
+    at.radio(key="annual_group").set_value("department").run()
+    d = frame_with(at, "等次").set_index("名称")
+    assert d.loc[e["annual_quota_blocked"], "等次"] == "良好" and d.loc[e["annual_quota_blocked"], "年度得分"] > 90
+    assert any(e["annual_quota_blocked"] in c.value for c in at.caption)
+
+
+def test_tasks_supervision_list(env: dict) -> None:
+    e = env
+    at = goto(open_app(), "p4_tasks")
+    lag = frame_with(at, "滞后天数")
+    assert len(lag) == e["lagging_q4"]
+    top = lag.iloc[0]
+    assert (top["牵头单位"], top["任务编号"], top["滞后天数"]) == e["lagging_q4_top"]
+    assert set(lag["推进状态"]) == {"滞后", "未报送"}
+    assert metrics(at)["督办任务（项）"][0] == str(e["lagging_q4"])
+    assert metrics(at)["任务推进率"][0] == "75.0%"
+
+
+def test_units_coverage_and_drill_down(env: dict) -> None:
+    at = goto(open_app(), "p5_units")
+    counties = frame_with(at, "达标率(%)").set_index("区划")
+    assert counties.loc["洋县", "达标率(%)"] == pytest.approx(83.3)
+    assert counties.loc["洋县", "登记单元"] == 6
+    assert counties.loc["洋县", "村居达标率(%)"] == pytest.approx(66.7)
+    at.selectbox(key="units_county").set_value("610723000000").run()
+    towns = at.dataframe[1].value.set_index("区划")
+    assert set(towns.index) == {"洋州街道", "谢村镇"}
+    at.selectbox(key="units_town").set_value("610723101000").run()
+    villages = at.dataframe[2].value.set_index("区划")
+    assert set(villages.index) == {"谢村", "桑溪村"}
+    assert villages.loc["桑溪村", "达标率(%)"] == 0
+    units = frame_with(at, "单元编码")
+    assert set(units["单元编码"]) == {"YX-U04", "YX-U05", "YX-U06"}
+    assert units["报送文件"].str.startswith("units/").all()
+
+
+def test_rectification_overdue_ledger(env: dict) -> None:
+    e = env
+    at = goto(open_app(), "p6_rectification")
+    od = frame_with(at, "逾期天数")
+    assert list(od["问题编号"]) == e["overdue_q4_codes"]
+    assert (od.iloc[0]["问题编号"], od.iloc[0]["逾期天数"]) == e["overdue_q4_top"]
+    assert od.iloc[0]["一票否决"].startswith("否决")
+    m = metrics(at)
+    assert m["整改完成率"][0] == "66.7%" and m["逾期未整改（个）"][0] == "4" and m["逾期超90天（个）"][0] == "2"
+
+
+def test_satisfaction_intervals_and_small_samples(env: dict) -> None:
+    e = env
+    at = goto(open_app(), "p7_satisfaction")
+    t = frame_with(at, "样本").set_index("区划")
+    assert t.loc[e["insufficient_sample"], "样本"] == "样本不足"
+    assert t.loc["洋县", "满意度指数"] == pytest.approx(79.5)
+    assert t.loc["洋县", "指数下限"] < 79.5 < t.loc["洋县", "指数上限"]
+    assert any(e["insufficient_sample"] in w.value for w in at.warning)
+    charts = at.get("plotly_chart")
+    spec = json.loads(charts[0].proto.spec)
+    assert any("error_x" in tr for tr in spec["data"])  # error bars drawn
+
+
+def test_cases_increments_and_forms(env: dict) -> None:
+    e = env
+    at = goto(open_app(), "p8_cases")
+    m = metrics(at)
+    assert m["立案（件）"][0] == str(e["city_cases_filed"]["2025Q4"])
+    t = frame_with(at, "第一种形态").set_index("区划")
+    assert t.loc["洋县", "立案"] == e["yangxian"]["cases_q4"]
+    assert t.loc["洋县", "第一种形态占比(%)"] == pytest.approx(round(e["yangxian"]["form1_share_q4"] * 100, 1))
+    totals = frame_with(at, "季度").set_index("季度")
+    assert totals.loc["2025Q3", "立案"] == e["city_cases_filed"]["2025Q3"]
+
+
+def test_quality_page(env: dict) -> None:
+    at = goto(open_app(), "p9_quality")
+    log = frame_with(at, "发布编号")
+    assert len(log) == 5 and log.iloc[0]["季度"] == "2025Q4"
+    rej = frame_with(at, "问题")
+    assert rej["问题"].str.contains("第12行").any()
+    dq = frame_with(at, "检查内容")
+    assert (dq["结果"] == "✗ 未通过").sum() == 1
+    per_unit = frame_with(at, "问题行数").set_index("填报单位")
+    assert per_unit.loc["洋县", "警告"] == 1
+    assert metrics(at)["已拒收"][0] == "1"
+
+
+def test_bulletin_page(env: dict) -> None:
+    at = goto(open_app(), "p10_bulletin")
+    labels = [b.label for b in at.get("download_button")]
+    assert "下载通报 PDF" in labels and "下载通报 Excel" in labels
+    text = "".join(m.value for m in at.markdown)
+    assert "红旗 汉台区、城固县" in text
+
+
+# --- access -------------------------------------------------------------------------------------
+
+
+def test_login_is_required(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLIAN_AUTH", "on")
+    at = open_app()
+    assert {t.label for t in at.text_input} == {"用户名", "密码"}
+    assert not at.metric and not at.dataframe
+    login(at, "leader", "wrong-password")
+    assert any("用户名或密码错误" in x.value for x in at.error)
+    assert not at.metric
+    # A data page run on its own without a login shows nothing either (data.py refuses).
+    page = AppTest.from_file(str(ROOT / "dashboards" / "pages" / "p2_ranking.py"), default_timeout=60).run()
+    assert not page.dataframe and any("请先登录" in w.value for w in page.warning)
+
+
+def test_leader_logs_in_and_sees_everything(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLIAN_AUTH", "on")
+    at = login(open_app(), "leader", PASSWORDS["leader"])
+    assert metrics(at)["任务推进率"][0] == "75.0%"
+    assert any("市清廉办领导" in m.value for m in at.sidebar.markdown)
+    assert all(name in page_text(at) for name in ("汉台区", "西乡县"))  # the leak detector below does see names
+    goto(at, "p2_ranking")
+    assert len(frame_with(at, "标记")) == 5
+
+
+def test_county_user_sees_only_their_county_on_every_page(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    e = env
+    monkeypatch.setenv("QINGLIAN_AUTH", "on")
+    at = login(open_app(), "yangxian", PASSWORDS["yangxian"])
+    m = metrics(at)
+    assert m["任务推进率"][0] == pct_text(e["yangxian"]["task_rate_q4"])
+    assert m["清廉单元达标率"][0] == pct_text(e["yangxian"]["coverage_q4"])
+    assert m["整改完成率"][0] == pct_text(e["yangxian"]["rectification_q4"])
+    assert m["逾期未整改（个）"][0] == str(e["yangxian"]["overdue_q4"])
+    assert m["满意度指数"][0] == f"{e['yangxian']['satisfaction_index']:.1f}"
+    assert m["本季度立案（件）"][0] == str(e["yangxian"]["cases_q4"])
+    for page in PAGES:
+        goto(at, page)
+        text = page_text(at)
+        assert "洋县" in text, page
+        leaked = [name for name in OTHER_BODIES if name in text]
+        assert not leaked, f"{page} shows {leaked}"
+    goto(at, "p4_tasks")
+    lag = frame_with(at, "滞后天数")
+    assert [tuple(r) for r in lag[["任务编号", "推进状态", "滞后天数"]].itertuples(index=False)] == e["yangxian"]["lagging_q4"]
+    goto(at, "p2_ranking")
+    assert frame_with(at, "标记")["排名"].tolist() == [3]  # their real rank among all counties
+
+
+def test_scope_comes_only_from_users_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboards import auth
+
+    users = tmp_path / "users.yaml"
+    users.write_text(
+        "credentials:\n  usernames:\n"
+        "    broken:\n      name: x\n      password: x\n      roles: [county]\n"  # county without a region
+        "    odd:\n      name: y\n      password: y\n      roles: [visitor]\n"
+        "    yx:\n      name: z\n      password: z\n      roles: [county]\n      region: '610723000000'\n",
+        encoding="utf-8")
+    monkeypatch.setenv("QINGLIAN_USERS", str(users))
+    assert auth.scope_for("broken") is None  # fails closed: sees nothing, not everything
+    assert auth.scope_for("odd") is None
+    assert auth.scope_for("nobody") is None
+    assert auth.scope_for("yx").county_code == "610723000000"
+    monkeypatch.delenv("QINGLIAN_USERS")
+    assert auth.scope_for("leader").county_code is None
+    assert auth.scope_for("yangxian").county_code == "610723000000"
+    config = auth.load_users()
+    for user in ("leader", "analyst", "yangxian"):
+        import bcrypt
+
+        hashed = config["credentials"]["usernames"][user]["password"]
+        assert hashed.startswith("$2b$") and bcrypt.checkpw(PASSWORDS[user].encode(), hashed.encode())
+
+
+def test_data_layer_scopes_every_table(serving: tuple[Path, dict]) -> None:
+    from dashboards import data
+
+    path, _ = serving
+    src = data.Source(path, "610723000000", cached=False)
+    names = set(data.name_map(src).values())
+    assert "洋县" in names and not names & {"汉台区", "市教育局", "汉中市", "陕西省"}
+    for name in data.SOURCES:
+        if not src.has(name):
+            continue
+        df = src.query(f"SELECT * FROM {{{name}}}")
+        text = df.to_csv()
+        for code in ("610702000000", "610703", "D02", "D04"):
+            assert code not in text, (name, code)
+    with pytest.raises(ValueError):
+        src.expand("SELECT * FROM marts.scorecard_quarterly")
+    everything = data.Source(path, None, cached=False)
+    assert len(data.scorecard(everything)) == 36
+
+
+# --- robustness ---------------------------------------------------------------------------------
+
+
+def test_pages_degrade_without_optional_tables(serving: tuple[Path, dict], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _ = serving
+    thin = tmp_path / "thin.duckdb"
+    shutil.copyfile(path, thin)
+    con = duckdb.connect(str(thin))
+    for table in ("marts.fct_task_status", "marts.fct_inspection_issues", "marts.fct_unit_status", "marts.kpi_cases",
+                  "marts.dim_bodies", "raw.ingest_rejects", "ops.dq_results", "ops.dq_failures", "ops.publish_log"):
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DELETE FROM marts.kpi_satisfaction")
+    con.close()
+    monkeypatch.setenv("QINGLIAN_SERVING", str(thin))
+    monkeypatch.setenv("QINGLIAN_AUTH", "off")
+    at = open_app()
+    for page in PAGES:
+        goto(at, page)
+    goto(at, "p7_satisfaction")
+    assert any("暂无" in i.value for i in at.info)
+    goto(at, "p8_cases")
+    assert any("暂无" in i.value for i in at.info)
+
+
+def test_missing_serving_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLIAN_SERVING", str(tmp_path / "nope.duckdb"))
+    monkeypatch.setenv("QINGLIAN_AUTH", "off")
+    at = open_app()
+    assert any("尚未发布" in i.value for i in at.info)
+
+
+def test_new_publish_invalidates_the_cache(serving: tuple[Path, dict], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _ = serving
+    live = tmp_path / "serving" / "warehouse.duckdb"
+    live.parent.mkdir()
+    shutil.copyfile(path, live)
+    monkeypatch.setenv("QINGLIAN_SERVING", str(live))
+    monkeypatch.setenv("QINGLIAN_AUTH", "off")
+    at = open_app()
+    assert metrics(at)["本季度立案（件）"][0] == "45"
+    new = tmp_path / "new.duckdb"
+    shutil.copyfile(path, new)
+    con = duckdb.connect(str(new))
+    con.execute("UPDATE marts.kpi_cases SET cases_filed = cases_filed + 1 WHERE quarter = '2025Q4'")
+    con.close()
+    os.replace(new, live)  # how the pipeline publishes
+    at.run()
+    assert metrics(at)["本季度立案（件）"][0] == "50"
+
+
+def test_pages_are_fast_once_cached(env: dict) -> None:
+    at = open_app()
+    slow = {}
+    for page in PAGES:
+        goto(at, page)
+        best = min(_timed(at) for _ in range(3))
+        if best > 1.0:
+            slow[page] = round(best, 2)
+    assert not slow, f"pages slower than 1 s with a warm cache: {slow}"
+
+
+def _timed(at: AppTest) -> float:
+    t = time.perf_counter()
+    at.run()
+    return time.perf_counter() - t
+
+
+# --- exports and the bulletin -------------------------------------------------------------------
+
+
+def test_xlsx_export_escapes_formula_cells(tmp_path: Path) -> None:
+    from dashboards.exports import escape_cell, to_xlsx
+
+    df = pd.DataFrame({
+        "问题描述": ["=HYPERLINK(\"http://x\",\"点\")", "+1", "-集体资产台账缺失", "@SUM(A1)", "正常文本 a-b", None],
+        "得分": [-5.0, 1.5, 0.0, 2.0, 3.0, None],
+        "=表头": ["a", "b", "c", "d", "e", "f"],
+    })
+    out = tmp_path / "t.xlsx"
+    out.write_bytes(to_xlsx({"明细": df}))
+    ws = openpyxl.load_workbook(out).active
+    assert [ws.cell(1, c).value for c in (1, 2, 3)] == ["问题描述", "得分", "'=表头"]
+    col = [ws.cell(r, 1).value for r in range(2, 8)]
+    assert col == ["'=HYPERLINK(\"http://x\",\"点\")", "'+1", "'-集体资产台账缺失", "'@SUM(A1)", "正常文本 a-b", None]
+    assert ws.cell(2, 2).value == -5  # numbers stay numbers, even negative ones
+    assert ws.cell(2, 1).data_type == "s"
+    assert escape_cell("=1") == "'=1" and escape_cell(-1) == -1 and escape_cell("a=1") == "a=1"
+
+
+def _pdf_text(pdf: Path) -> str | None:
+    if not shutil.which("pdftotext"):
+        return None
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_bulletin_pdf_and_xlsx(serving: tuple[Path, dict], tmp_path: Path) -> None:
+    from dashboards.bulletin import write_bulletin
+
+    path, e = serving
+    pdf, xlsx = write_bulletin(path, "2025Q4", tmp_path / "out")
+    assert pdf.suffix == ".pdf" and xlsx.suffix == ".xlsx"
+    raw = pdf.read_bytes()
+    assert raw.startswith(b"%PDF") and len(raw) > 5000 and b"STSong-Light" in raw
+    text = _pdf_text(pdf)
+    if text is not None:
+        for needle in ("汉中市清廉建设季度通报", "2025年第四季度", "县区红旗/蜗牛榜", "年度考核", "督办清单",
+                       "逾期未整改", "XC-YX-03", "边界接近", "汉台区"):
+            assert needle in text, needle
+    wb = openpyxl.load_workbook(xlsx)
+    assert {"县区红旗蜗牛榜", "市直部门红旗蜗牛榜", "县区年度考核", "市直部门年度考核", "滞后未报送任务",
+            "逾期未整改问题"} <= set(wb.sheetnames)
+    ws = wb["县区红旗蜗牛榜"]
+    header = [c.value for c in ws[3]]  # row 1 title, row 3 header
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=4)]
+    assert [r["名称"] for r in rows] == e["county_ranking_q4"]
+    assert [r["名称"] for r in rows if r["旗帜"] == "红旗"] == e["red_q4"]
+    od = wb["逾期未整改问题"]
+    descriptions = [c.value for c in od["D"]]
+    assert "'=SUM(A1)工程变更审批不规范" in descriptions  # escaped in the bulletin too
+    assert od["F"][3].value == e["overdue_q4_top"][1]
+
+
+def test_bulletin_for_a_county_and_a_non_q4_quarter(serving: tuple[Path, dict], tmp_path: Path) -> None:
+    from dashboards.bulletin import write_bulletin
+
+    path, _ = serving
+    pdf, xlsx = write_bulletin(path, "2025Q3", tmp_path, county_code="610723000000")
+    assert "洋县" in pdf.name
+    wb = openpyxl.load_workbook(xlsx)
+    assert not any("年度考核" in s for s in wb.sheetnames)  # annual grades only in a Q4 bulletin
+    cells = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "洋县" in cells and "汉台区" not in cells and "市住建局" not in cells
+    text = _pdf_text(pdf)
+    if text is not None:
+        assert "洋县清廉建设季度通报" in text and "汉台区" not in text
+    with pytest.raises(ValueError):
+        write_bulletin(path, "2030Q1", tmp_path)
+
+
+# --- wiring -------------------------------------------------------------------------------------
+
+
+def test_serving_path_and_serve_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from dashboards import data, serve
+
+    monkeypatch.delenv("QINGLIAN_SERVING", raising=False)
+    monkeypatch.setenv("QINGLIAN_WAREHOUSE", str(tmp_path / "wh" / "warehouse.duckdb"))
+    assert data.serving_path() == tmp_path / "wh" / "serving" / "warehouse.duckdb"
+    assert serve.environment()["QINGLIAN_SERVING"] == str(tmp_path / "wh" / "serving" / "warehouse.duckdb")
+    monkeypatch.setenv("QINGLIAN_SERVING", str(tmp_path / "x.duckdb"))
+    assert data.serving_path() == tmp_path / "x.duckdb"
+    cmd = serve.command(8600)
+    assert cmd[1:4] == ["-m", "dashboards.launch", "run"] and cmd[4].endswith("dashboards/app.py")
+    assert "--server.port=8600" in cmd and "--client.disableDataExport=true" in cmd

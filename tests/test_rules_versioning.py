@@ -1,0 +1,130 @@
+"""Rules are data, versioned by year: editing 2026's rules must leave every 2025 result unchanged.
+
+A copy of the dbt project is built twice on the small warehouse extended with one 2026 quarter:
+once with the shipped rules, once after an analyst-style edit of the 2026 rows of
+seeds/scoring_rules.csv and seeds/ranking_rules.csv. The 2025 scorecards and annual assessment
+must be identical to the last digit; the 2026 ones must follow the new rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from qinglian.build import build_marts
+from qinglian.settings import DBT_PROJECT_DIR
+from tests.fixtures.small_warehouse import PROGRESS, TASKS, build_small_raw
+
+ONLY_MODELS = "resource_type:test resource_type:unit_test"  # the data tests run in test_dbt_marts
+
+
+def add_2026_quarter(warehouse: Path) -> None:
+    """One more quarter of task reports (2026Q1), so that the 2026 rules are actually used."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        file_id = con.execute("select max(file_id) + 1 from raw.ingest_files").fetchone()[0]
+        con.execute(
+            "insert into raw.ingest_files values (?, 'task_progress/2026年第一季度重点任务推进台账（汇总）.xlsx', "
+            "'2026年第一季度重点任务推进台账（汇总）.xlsx', 'sha256-2026q1', 'task_progress', 'D01', '市纪委监委', "
+            "'2026Q1', 'accepted', '已接收', null, 'Sheet1', 0, 0, 0, null, timestamp '2026-04-12 09:00:00', null)",
+            [file_id])
+        completed = {t for q in PROGRESS.values() for t, (status, _) in q.items() if status == "已完成"}
+        active = [t for t in TASKS if t not in completed]
+        for i, task in enumerate(active):
+            status = "按序推进" if i % 3 else "滞后"
+            owner = TASKS[task][2]
+            con.execute("insert into raw.task_progress values (?, 'Sheet1', ?, timestamp '2026-04-12 09:00:00', ?, ?, "
+                        "null, ?, '2026Q1', ?, 50.0, null, null, null, 1, ?)",
+                        [file_id, 4 + i, task, TASKS[task][0], owner, status, date(2026, 4, 5)])
+        con.execute("update raw.ingest_files set rows_read = ?, rows_loaded = ? where file_id = ?",
+                    [len(active), len(active), file_id])
+    finally:
+        con.close()
+
+
+def edit_2026_rules(project: Path) -> None:
+    """What an analyst would do: change the 2026 rows (and their version), leave 2025 alone."""
+    weights = {("county", "task_on_schedule"): 60, ("county", "unit_coverage"): 10, ("county", "rectification"): 10,
+               ("county", "satisfaction"): 20, ("department", "task_on_schedule"): 20,
+               ("department", "rectification"): 20, ("department", "timeliness"): 60}
+    for name, edit in (("scoring_rules.csv", lambda r: r.update(weight=str(weights[(r["body_group"], r["indicator"])]))),
+                       ("ranking_rules.csv", lambda r: r.update(red_flags="1", snails="1", veto_days="30"))):
+        path = project / "seeds" / name
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields, table = reader.fieldnames, list(reader)
+        for row in table:
+            if row["year"] == "2026":
+                edit(row)
+                row["rules_version"] = "2026.2"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(table)
+
+
+def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {
+            "versions_2025": con.execute("select distinct rules_version from marts.scorecard_quarterly "
+                                         "where year = 2025").fetchall(),
+            "scorecard_2025": con.execute("select * from marts.scorecard_quarterly where year = 2025 "
+                                          "order by body_group, quarter, rank").fetchall(),
+            "annual_2025": con.execute("select * from marts.assessment_annual where year = 2025 "
+                                       "order by body_group, rank").fetchall(),
+            "scorecard_2026": con.execute("select body_group, body_code, composite_score, rank, flag, veto, "
+                                          "rules_version from marts.scorecard_quarterly where year = 2026 "
+                                          "order by body_group, rank").fetchall(),
+            "annual_2026": con.execute("select body_group, body_code, annual_score, rules_version "
+                                       "from marts.assessment_annual where year = 2026 order by 1, 2").fetchall(),
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def before_and_after(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    work = tmp_path_factory.mktemp("rules")
+    project = work / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    warehouse = build_small_raw(work / "warehouse.duckdb")
+    add_2026_quarter(warehouse)
+    first = build_marts(warehouse, exclude=ONLY_MODELS, project_dir=project, target_path=work / "target")
+    assert first.success, str(first)
+    before = snapshot(warehouse)
+    edit_2026_rules(project)
+    # everything that reads the rules is rebuilt — including all of 2025's scorecards
+    second = build_marts(warehouse, select="scoring_rules+ ranking_rules+", exclude=ONLY_MODELS, project_dir=project,
+                         target_path=work / "target")
+    assert second.success, str(second)
+    return before, snapshot(warehouse)
+
+
+def test_2026_quarter_uses_the_2026_rules(before_and_after: tuple[dict, dict]) -> None:
+    before, after = before_and_after
+    assert before["scorecard_2026"] and {r[-1] for r in before["scorecard_2026"]} == {"2026.1"}
+    assert {r[-1] for r in after["scorecard_2026"]} == {"2026.2"}
+    assert {r[3] for r in before["annual_2026"]} == {"2026.1"}
+
+
+def test_changing_2026_rules_leaves_2025_unchanged(before_and_after: tuple[dict, dict]) -> None:
+    before, after = before_and_after
+    assert len(before["scorecard_2025"]) == 44 and len(before["annual_2025"]) == 11
+    assert after["scorecard_2025"] == before["scorecard_2025"]
+    assert after["annual_2025"] == before["annual_2025"]
+    assert after["versions_2025"] == [("2025.1",)]
+
+
+def test_the_edit_did_change_2026(before_and_after: tuple[dict, dict]) -> None:
+    before, after = before_and_after
+    assert [r[2] for r in after["scorecard_2026"]] != [r[2] for r in before["scorecard_2026"]]
+    flags_after = [r[4] for r in after["scorecard_2026"] if r[4] is not None]
+    # one red flag and one snail per group under 2026.2, instead of 2 + 2 and 3 + 3
+    assert sorted(flags_after) == ["红旗", "红旗", "蜗牛", "蜗牛"]
+    assert after["annual_2026"] != before["annual_2026"]
