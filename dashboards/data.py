@@ -64,6 +64,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "coverage": ("marts.kpi_unit_coverage", "region_code IN {subtree}"),
     "rect_kpi": ("marts.kpi_rectification", "body_code = {c}"),
     "satisfaction": ("marts.kpi_satisfaction", "region_code IN {subtree}"),
+    "sat_questions": ("marts.kpi_satisfaction_questions", "region_code IN {subtree}"),
     "cases": ("marts.kpi_cases", "region_code IN {subtree}"),
     "scorecard": ("marts.scorecard_quarterly", "body_code = {c}"),
     "assessment": ("marts.assessment_annual", "body_code = {c}"),
@@ -373,7 +374,8 @@ def headline_by_quarter(src: Source | None = None) -> pd.DataFrame:
     cases = cases_by_region(s)
     if not cases.empty:
         top = cases[cases.level_rank == cases.level_rank.min()]
-        agg = top.groupby("quarter", as_index=False).agg(cases_filed=("cases_filed", "sum"))
+        # A quarter whose roll-up is empty (a county's year-to-date figure went down) stays empty, not 0.
+        agg = top.groupby("quarter", as_index=False)["cases_filed"].sum(min_count=1)
         out = out.merge(agg, on="quarter", how="left")
     return out
 
@@ -655,6 +657,17 @@ def satisfaction(src: Source | None = None) -> pd.DataFrame:
                            ORDER BY wave, level_rank, region_code""")
     return s.query("SELECT *, region_code AS region_name, NULL AS region_level, NULL AS parent_code, 3 AS level_rank "
                    "FROM {satisfaction} ORDER BY wave, region_code")
+
+
+def satisfaction_questions(wave: str, src: Source | None = None) -> pd.DataFrame:
+    """One wave's per-question index and rate for every region the viewer may see."""
+    s = _src(src)
+    if not s.has("sat_questions"):
+        return pd.DataFrame()
+    level = _LEVEL_CASE.format(col="q.region_level")
+    return s.query(f"""SELECT q.*, {level} AS level_rank
+                       FROM {{sat_questions}} q WHERE CAST(q.wave AS VARCHAR) = $wave
+                       ORDER BY level_rank, region_code, question_no""", wave=wave)
 
 
 # --- cases --------------------------------------------------------------------------------------

@@ -106,6 +106,10 @@ def _auto_config(df: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:
     return cfg
 
 
+FULL_TABLE_ROWS = 40
+ROW_PX = 35
+
+
 def frame(df: pd.DataFrame, *, column_config: Mapping[str, Any] | None = None, height: int | str = "auto",
           marked: Sequence[str] = ()) -> None:
     """st.dataframe with the house formatting; `marked` columns colour the marker words
@@ -116,6 +120,9 @@ def frame(df: pd.DataFrame, *, column_config: Mapping[str, Any] | None = None, h
         # A Styler would print floats with six decimals; format them the way the plain table does.
         floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
         shown = df.style.map(_marker_style, subset=cols).format(_num_text, subset=floats)
+    if height == "auto" and len(df) <= FULL_TABLE_ROWS:
+        # Streamlit's auto height stops at 10 rows; a ranking of 11 counties must be read without scrolling.
+        height = ROW_PX * (len(df) + 1) + 3
     st.dataframe(shown, hide_index=True, column_config=_auto_config(df, column_config or {}), height=height,
                  width="stretch", placeholder="—")
 

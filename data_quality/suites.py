@@ -590,6 +590,7 @@ MART_GRAIN: dict[str, tuple[str, ...]] = {
     "kpi_unit_coverage": ("region_code", "unit_type", "quarter"),
     "kpi_rectification": ("body_group", "body_code", "quarter"),
     "kpi_satisfaction": ("region_code", "wave"),
+    "kpi_satisfaction_questions": ("region_code", "wave", "question"),
     "kpi_cases": ("region_code", "quarter"),
     "scorecard_quarterly": ("body_group", "body_code", "quarter"),
     "assessment_annual": ("body_group", "body_code", "year"),
@@ -604,10 +605,12 @@ _RATIOS: dict[str, tuple[tuple[str, str], ...]] = {
     "kpi_rectification": (("issues_rectified", "issues_due"), ("issues_on_time", "issues_due"),
                           ("overdue_open", "issues_due")),
     "kpi_satisfaction": (("satisfied_answers", "valid_answers"),),
+    "kpi_satisfaction_questions": (("satisfied_answers", "valid_answers"), ("valid_answers", "answers")),
 }
 
 _SCORES: dict[str, tuple[str, ...]] = {
     "kpi_satisfaction": ("satisfaction_index", "index_ci_low", "index_ci_high"),
+    "kpi_satisfaction_questions": ("satisfaction_index", "index_ci_low", "index_ci_high"),
     "scorecard_quarterly": ("composite_score", "task_score", "coverage_score", "rectification_score",
                             "timeliness_score", "satisfaction_score"),
     "assessment_annual": ("annual_score",),
@@ -642,6 +645,7 @@ def mart_suites(columns_by_table: Mapping[str, tuple[str, ...]]) -> dict[str, Fr
         b = _Builder("marts", table)
         if table in MART_COLUMNS:
             b.exists(*MART_COLUMNS[table])
+        if table in MART_GRAIN:
             b.grain(MART_GRAIN[table])
         for col in (*MART_COLUMNS.get(table, ()), *present):
             if is_rate_column(col) and not any(c.check_id == b._id(col, "rate_range") for c in b.checks):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,10 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from qinglian.settings import default_landing, default_warehouse
+from qinglian.settings import default_landing, default_warehouse, serving_path
 
 app = typer.Typer(help="清廉建设数据仓库（Qinglian）命令行", no_args_is_help=True, add_completion=False)
-console = Console()
+# Piped output (make run in CI, logs) gets wide lines instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="数据仓库文件（默认 data/warehouse.duckdb 或 $QINGLIAN_WAREHOUSE）")]
 
@@ -154,8 +156,13 @@ def run(
     landing: Annotated[Path | None, typer.Option("--landing", help="落地文件夹（默认 data/landing，不存在时先生成演示数据）")] = None,
     warehouse: WarehouseOpt = None,
     quarter: Annotated[str | None, typer.Option("--quarter", help="只处理某一季度，如 2025Q2")] = None,
+    dashboard: Annotated[
+        bool | None,
+        typer.Option("--dashboard/--no-dashboard", help="完成后启动驾驶舱（默认：在终端中交互运行时启动）"),
+    ] = None,
+    port: Annotated[int, typer.Option(help="驾驶舱端口")] = 8501,
 ) -> None:
-    """季度任务全流程：读取报送 → 质量检查 → 构建指标 → 发布驾驶舱数据。"""
+    """季度任务全流程：读取报送 → 质量检查 → 构建指标 → 发布驾驶舱数据 → 打开驾驶舱。"""
     from orchestration.job import run_quarterly
 
     landing = landing or default_landing()
@@ -165,9 +172,38 @@ def run(
         with console.status("首次运行：正在生成演示数据…"):
             generate(landing)
         console.print(f"已生成演示落地文件夹 → {landing}")
+    quarter = quarter or _demo_last_quarter(landing)
     ok = run_quarterly(landing=landing, warehouse=_warehouse(warehouse), quarter=quarter, console=console)
     if not ok:
         raise typer.Exit(1)
+    console.print(f"驾驶舱地址：http://localhost:{port}  （演示账号 leader / Leader@2025，见 dashboards/users.yaml）")
+    # A person at a terminal gets the dashboards served at once; CI and cron runs just finish.
+    if dashboard is None:
+        dashboard = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("CI") is None
+    if dashboard:
+        from dashboards.serve import main as serve
+
+        console.print("正在启动驾驶舱，按 Ctrl+C 停止。")
+        os.environ.setdefault("QINGLIAN_SERVING", str(serving_path(_warehouse(warehouse))))
+        raise typer.Exit(serve(port=port))
+    console.print(f"启动驾驶舱：uv run qinglian dashboard --port {port}")
+
+
+def _demo_last_quarter(landing: Path) -> str | None:
+    """The demo's last quarter, so `make run` publishes the demo's story rather than an empty current quarter.
+
+    A real landing folder has no manifest: the job then runs the quarter that just ended, as the schedule does.
+    """
+    import json
+
+    from qinglian.demo.generate import MANIFEST
+    from qinglian.demo.quarters import timeline
+
+    try:
+        manifest = json.loads((landing / MANIFEST).read_text(encoding="utf-8"))
+        return timeline(manifest["start"], int(manifest["quarters"]))[-1].key
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 @app.command()
@@ -187,7 +223,6 @@ def bulletin(
     """生成季度通报（PDF 与 xlsx）。"""
     from dashboards.bulletin import write_bulletin
 
-    from qinglian.settings import serving_path
 
     paths = write_bulletin(serving_path(_warehouse(warehouse)), quarter, out)
     for p in paths:
@@ -203,7 +238,6 @@ def report(
     import duckdb
 
     from data_quality.report import write_clerk_report_xlsx
-    from qinglian.settings import serving_path
 
     # Read the published copy when there is one, so the export never waits on a running job.
     source = serving_path(_warehouse(warehouse))

@@ -7,6 +7,7 @@ form, and the county test checks every page (text, tables, chart data) for other
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -271,6 +273,15 @@ def test_satisfaction_intervals_and_small_samples(env: dict) -> None:
     charts = at.get("plotly_chart")
     spec = json.loads(charts[0].proto.spec)
     assert any("error_x" in tr for tr in spec["data"])  # error bars drawn
+    # Per question (fixture SAT_QUESTIONS): the city first, 洋县 rates question 2 lowest, 西乡县's 25 answers starred.
+    heat = json.loads(charts[-1].proto.spec)["data"][0]
+    # plotly ships the matrix as base64 float64 ("bdata") with its shape
+    z = np.frombuffer(base64.b64decode(heat["z"]["bdata"]), dtype=heat["z"]["dtype"]).reshape(len(heat["y"]), -1)
+    cells = {(y, x): (float(z[i, j]), heat["text"][i][j]) for i, y in enumerate(heat["y"])
+             for j, x in enumerate(heat["x"])}
+    assert heat["y"][0] == "汉中市" and heat["x"] == ["第1题", "第2题", "第3题"]
+    assert cells[("洋县", "第2题")] == (62.5, "62.5")
+    assert cells[("西乡县", "第1题")] == (78.0, "78.0*")
 
 
 def test_cases_increments_and_forms(env: dict) -> None:
@@ -558,3 +569,21 @@ def test_serving_path_and_serve_command(monkeypatch: pytest.MonkeyPatch, tmp_pat
     cmd = serve.command(8600)
     assert cmd[1:4] == ["-m", "dashboards.launch", "run"] and cmd[4].endswith("dashboards/app.py")
     assert "--server.port=8600" in cmd and "--client.disableDataExport=true" in cmd
+
+
+def test_overview_marks_a_quarter_whose_cases_were_not_rolled_up(serving: tuple[Path, dict], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # A year-to-date decrease leaves the roll-up empty (kpi_cases): the overview must say so, not draw 0 cases.
+    path, e = serving
+    broken = tmp_path / "ytd.duckdb"
+    shutil.copyfile(path, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute("UPDATE marts.kpi_cases SET cases_filed = NULL WHERE quarter = '2025Q3'")
+    monkeypatch.setenv("QINGLIAN_SERVING", str(broken))
+    monkeypatch.setenv("QINGLIAN_AUTH", "off")
+    at = goto(open_app(), "p1_overview")
+    m = metrics(at)
+    assert m["本季度立案（件）"] == (str(e["city_cases_filed"]["2025Q4"]), "")  # no change shown against an unknown
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if any(tr.get("name") == "立案（件）" for tr in json.loads(c.proto.spec)["data"]))
+    assert [a["x"] for a in spec["layout"].get("annotations", []) if "未汇总" in a["text"]] == ["2025Q3"]

@@ -99,6 +99,10 @@ def render() -> None:
         if "cases_filed" in hb.columns:
             fig2.add_bar(x=hb.quarter, y=hb.cases_filed, name="立案（件）", marker_color=ui.PALETTE[1],
                          text=hb.cases_filed, textposition="auto")
+            # An empty roll-up (a county's year-to-date figure went down) must not read as zero cases.
+            for q_missing in hb.quarter[hb.cases_filed.isna()]:
+                fig2.add_annotation(x=q_missing, y=0, yref="y", text="未汇总<br>见案件统计页", showarrow=False,
+                                    yanchor="bottom", font=dict(color=ui.PALETTE[1]))
         if "overdue_open" in hb.columns:
             # Its own axis: a handful of overdue issues would be a flat line next to dozens of cases.
             fig2.add_scatter(x=hb.quarter, y=hb.overdue_open, name="逾期未整改（个，右轴）", mode="lines+markers+text",

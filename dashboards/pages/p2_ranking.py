@@ -116,7 +116,8 @@ def render() -> None:
     ui.table(table, f"红旗蜗牛榜_{data.GROUP_LABELS[group]}_{quarter}", key="ranking",
              marked=["旗帜", "标记"],
              column_config={"综合得分": st.column_config.ProgressColumn("综合得分", min_value=0, max_value=100,
-                                                                    format="%.2f")})
+                                                                    format="%.2f"),
+                            "标记": st.column_config.TextColumn("标记", width="medium")})
     fig = px.bar(rk, x="body_name", y="composite_score", color=rk.flag.fillna("无"),
                  color_discrete_map=ui.FLAG_COLOURS, text="composite_score",
                  category_orders={"color": ["红旗", "无", "蜗牛"]},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -35,6 +36,38 @@ def _interval_chart(df: pd.DataFrame, value: str, low: str, high: str, title: st
     fig.update_yaxes(categoryorder="array", categoryarray=list(d.region_name), range=[-0.6, len(d) - 0.2])
     fig.update_layout(xaxis_title=title, xaxis_range=list(rng), yaxis_title="")
     ui.chart(fig, key=key, height=max(260, 90 + 42 * len(d)))
+
+
+def _questions(wave: str, regions: pd.Series, src: data.Source) -> None:
+    """Per question: which aspect the public rates low, for the regions compared above and the viewer's top region."""
+    qs = data.satisfaction_questions(wave, src)
+    if qs.empty:
+        return
+    top = qs[qs.level_rank == qs.level_rank.min()]
+    shown = pd.concat([top, qs[qs.region_code.isin(regions) & ~qs.region_code.isin(top.region_code)]])
+    st.markdown("##### 分题满意度指数")
+    labels = {q: f"第{int(n)}题" if pd.notna(n) else str(q) for q, n in zip(shown.question, shown.question_no, strict=True)}
+    order = [labels[q] for q in shown.sort_values("question_no").question.drop_duplicates()]
+    # An insufficient sample is printed with a *, as in the table below.
+    text = shown.satisfaction_index.round(1).astype(str).where(shown.sample_sufficient.astype(bool),
+                                                                 shown.satisfaction_index.round(1).astype(str) + "*")
+    grid = shown.assign(题目=shown.question.map(labels), 文本=text)
+    z = grid.pivot_table(index="region_name", columns="题目", values="satisfaction_index", aggfunc="first", sort=False)
+    t = grid.pivot_table(index="region_name", columns="题目", values="文本", aggfunc="first", sort=False)
+    z, t = z.reindex(columns=order), t.reindex(columns=order)
+    fig = px.imshow(z.round(1), aspect="auto", color_continuous_scale="RdYlGn", zmin=50, zmax=100,
+                    labels={"x": "题目", "y": "", "color": "满意度指数"})
+    fig.update_traces(text=t.values, texttemplate="%{text}")
+    ui.chart(fig, key="sat_questions", height=max(240, 80 + 36 * len(z)))
+    st.caption("带 \\* 的格为样本不足（该题有效回答少于30人）。题目编号与问卷模板一致（Q1…Q10）。")
+    table = pd.DataFrame({
+        "区划": shown.region_name, "题目": shown.question.map(labels), "有效回答": shown.valid_answers,
+        "满意率(%)": (shown.satisfaction_rate * 100).round(1), "满意度指数": shown.satisfaction_index.round(1),
+        "指数下限": shown.index_ci_low.round(1), "指数上限": shown.index_ci_high.round(1),
+        "样本": shown.sample_sufficient.astype(bool).map({True: "充足", False: INSUFFICIENT}),
+    })
+    with st.expander("分题明细表"):
+        ui.table(table, f"分题满意度_{wave}", key="sat_q_table", marked=["样本"])
 
 
 def render() -> None:
@@ -74,6 +107,7 @@ def render() -> None:
         "样本": w.sample_sufficient.fillna(False).astype(bool).map({True: "充足", False: INSUFFICIENT}),
     })
     ui.table(table, f"满意度_{wave}", key="sat_table", marked=["样本"])
+    _questions(wave, view.region_code, src)
 
 
 render()

@@ -46,10 +46,7 @@ estimates as (
         cast(valid_answers as double)                               as n,
         satisfied_answers / nullif(valid_answers, 0)                as p,
         score_sum / nullif(valid_answers, 0)                        as mean_score,
-        -- sample variance from the additive sums: (Σx² − (Σx)²/n) / (n − 1)
-        case when valid_answers > 1
-             then sqrt(greatest((score_sq_sum - score_sum * score_sum / valid_answers) / (valid_answers - 1), 0))
-        end                                                         as sd_score
+        {{ sd_from_sums('score_sum', 'score_sq_sum', 'valid_answers') }} as sd_score
     from rolled_up
 ),
 
@@ -72,18 +69,11 @@ select
     cast(estimates.valid_answers as bigint)                         as valid_answers,
     cast(estimates.satisfied_answers as bigint)                     as satisfied_answers,
     estimates.p                                                     as satisfaction_rate,
-    -- Wilson score interval: (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)
-    round((estimates.p + {{ z }}^2 / (2 * estimates.n)
-           - {{ z }} * sqrt(estimates.p * (1 - estimates.p) / estimates.n + {{ z }}^2 / (4 * estimates.n^2)))
-          / (1 + {{ z }}^2 / estimates.n), 6)                       as rate_ci_low,
-    round((estimates.p + {{ z }}^2 / (2 * estimates.n)
-           + {{ z }} * sqrt(estimates.p * (1 - estimates.p) / estimates.n + {{ z }}^2 / (4 * estimates.n^2)))
-          / (1 + {{ z }}^2 / estimates.n), 6)                       as rate_ci_high,
+    {{ wilson_bound('estimates.p', 'estimates.n', z, '-') }}      as rate_ci_low,
+    {{ wilson_bound('estimates.p', 'estimates.n', z, '+') }}      as rate_ci_high,
     round(estimates.mean_score, 4)                                  as satisfaction_index,
-    round(greatest(estimates.mean_score - {{ z }} * estimates.sd_score / sqrt(estimates.n), 0), 4)
-                                                                    as index_ci_low,
-    round(least(estimates.mean_score + {{ z }} * estimates.sd_score / sqrt(estimates.n), 100), 4)
-                                                                    as index_ci_high,
+    {{ mean_ci_low('estimates.mean_score', 'estimates.sd_score', 'estimates.n', z) }} as index_ci_low,
+    {{ mean_ci_high('estimates.mean_score', 'estimates.sd_score', 'estimates.n', z) }} as index_ci_high,
     min_sample.min_sample,
     coalesce(estimates.valid_respondents >= min_sample.min_sample, false) as sample_sufficient
 from estimates
