@@ -300,6 +300,7 @@ def test_quality_page(env: dict) -> None:
     at = goto(open_app(), "p9_quality")
     log = frame_with(at, "发布编号")
     assert len(log) == 5 and log.iloc[0]["季度"] == "2025Q4"
+    assert log.iloc[0]["说明"] == "冻结排名新版本：2025Q3 第2版、2025Q4 第1版"
     rej = frame_with(at, "问题")
     assert rej["问题"].str.contains("第12行").any()
     dq = frame_with(at, "检查内容")

@@ -25,6 +25,17 @@ def _counts_text(raw: object) -> str:
     return "；".join(f"{k}: {v}" for k, v in counts.items()) if isinstance(counts, dict) else str(counts)
 
 
+def _message_text(message: object) -> str:
+    """The publish note as a sentence: which quarters' rankings were frozen as a new version."""
+    try:
+        versions = json.loads(str(message)).get("new_versions") or {}
+    except (ValueError, AttributeError):
+        return "" if message is None or pd.isna(message) else str(message)
+    if not versions:
+        return "排名无变化"
+    return "冻结排名新版本：" + "、".join(f"{q} 第{v}版" for q, v in sorted(versions.items()))
+
+
 def render() -> None:
     src = ui.page_start("数据质量", "每次季度任务的发布记录、报送文件处理结果、拒收行和数据质量检查结果，按报送单位汇总，便于退回修改。")
 
@@ -39,7 +50,7 @@ def render() -> None:
             "各表行数": log.row_counts.map(_counts_text),
         })
         if "message" in log.columns:
-            show["说明"] = log.message
+            show["说明"] = log.message.map(_message_text)
         ui.table(show, "发布记录", key="publish_log")
 
     st.markdown("##### 报送文件处理结果")
