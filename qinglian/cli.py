@@ -250,13 +250,14 @@ def report(
 @app.command()
 def bench(
     scale: Annotated[str, typer.Option(help="city 或 province")] = "city",
-    growth: Annotated[bool, typer.Option(help="省级规模下再测 1×/2×/4× 数据量的增长")] = False,
+    growth: Annotated[bool, typer.Option(help="再测 2×、4× 数据量（单元与问卷）的端到端时间增长")] = False,
     out: Annotated[Path, typer.Option(help="结果追加到的文件")] = Path("BENCHMARKS.md"),
+    keep: Annotated[Path | None, typer.Option(help="工作目录（保留生成的数据，便于复查和复跑）")] = None,
 ) -> None:
     """性能基准：与基线并排测量并给出比值，结果追加到 BENCHMARKS.md（不属于测试套件）。"""
     from qinglian.bench import run_bench
 
-    text = run_bench(scale=scale, growth=growth)
+    text = run_bench(scale=scale, growth=growth, keep=keep)
     console.print(text)
     with out.open("a", encoding="utf-8") as fh:
         fh.write("\n" + text)

@@ -223,3 +223,15 @@ def test_the_period_is_in_the_content_not_only_the_file_name(landing: Path, mani
             continue
         text = " ".join(_text(v) for rows in _sheets(landing / f["path"]).values() for r in rows for v in r)
         assert quarter_words.search(text), f["path"]
+
+
+def test_factor_scales_units_and_respondents_only(tmp_path: Path, manifest: dict) -> None:
+    # The benchmark's growth runs: twice the factor, twice the clean units and survey respondents
+    # (up to the per-unit and per-wave random jitter), the same regions, departments and tasks.
+    grown = generate(tmp_path / "x2", scale="city", quarters=manifest["quarters"], factor=2)
+    base, big = manifest["truth"]["counts"], grown["truth"]["counts"]
+    for same in ("regions", "departments", "tasks"):
+        assert big[same] == base[same]
+    assert 1.9 <= big["units_last_quarter"] / base["units_last_quarter"] <= 2.1
+    assert 1.9 <= big["survey_respondents"] / base["survey_respondents"] <= 2.1
+    assert grown["factor"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -59,8 +60,13 @@ def _clear_previous(out_dir: Path) -> None:
 
 
 def generate(out_dir: Path, scale: str = "city", seed: int = 42, quarters: int = 4, start: str = "2025Q1",
-             progress: Callable[[str], None] | None = None) -> dict:
-    """Write the landing folder for `scale` (city: 汉中市; province: a synthetic 陕西省) and return the manifest."""
+             progress: Callable[[str], None] | None = None, factor: float = 1.0) -> dict:
+    """Write the landing folder for `scale` (city: 汉中市; province: a synthetic 陕西省) and return the manifest.
+
+    `factor` multiplies the clean-unit and survey volumes (the benchmark's 2× and 4× growth runs).
+    """
+    if factor <= 0:
+        raise ValueError("factor must be positive")
     if scale not in ("city", "province"):
         raise ValueError(f"scale must be 'city' or 'province', got {scale!r}")
     out_dir = Path(out_dir)
@@ -75,7 +81,7 @@ def generate(out_dir: Path, scale: str = "city", seed: int = 42, quarters: int =
             progress(msg)
 
     say("参照数据：区划、部门、任务清单")
-    prog = build_programme(scale, seed, qs[0], quarters)
+    prog = dataclasses.replace(build_programme(scale, seed, qs[0], quarters), volume=factor)
     em = Emitter(out_dir, seed, progress)
     reference_files.write_regions(em, prog)
     reference_files.write_departments(em, prog)
@@ -121,6 +127,7 @@ def generate(out_dir: Path, scale: str = "city", seed: int = 42, quarters: int =
     manifest = {
         "scale": scale,
         "seed": seed,
+        "factor": factor,
         "quarters": quarters,
         "start": qs[0].key,
         "files": [e.as_dict() for e in em.entries],

@@ -154,6 +154,8 @@ class Programme:
     departments: list[Department]
     tasks: list[Task]
     name_counts: Counter[str] = field(default_factory=Counter)
+    # Multiplies the unit and survey volumes (not the regions or tasks): the benchmark's growth runs.
+    volume: float = 1.0
 
     @property
     def place(self) -> str:

@@ -207,7 +207,7 @@ class UnitBook:
 
 def _unit_counts(prog: Programme, county: Region) -> dict[str, int]:
     towns = prog.towns_of[county.code]
-    m = 1.0 if prog.scale == "city" else 2.7
+    m = (1.0 if prog.scale == "city" else 2.7) * prog.volume
     pop = county.population
     return {
         "机关": int(m * (7 * len(towns) + pop / 40_000)),
@@ -253,10 +253,13 @@ def simulate_units(prog: Programme, county: Region, quarters: list[Quarter], pro
                 add(kind, town, f"汉中{FIRM_WORDS[i % len(FIRM_WORDS)]}{FIRM_TRADES[(i // len(FIRM_WORDS)) % len(FIRM_TRADES)]}有限公司{town.name[:2]}分公司")
             else:
                 add(kind, town, f"{town.name}{('道路改造', '安置小区', '水利配套', '学校新建', '污水管网')[i % 5]}工程（{2024 + i % 2}年）")
+    # 60 % of villages create a 村居 unit; a larger volume gives some villages several (one per 网格).
+    per_village = 0.6 * prog.volume
+    whole, frac = int(per_village), per_village - int(per_village)
     for town in towns:
         for v in prog.villages_of[town.code]:
-            if rng.random() < 0.6:
-                add("村居", v, v.name)
+            for k in range(whole + int(rng.random() < frac)):
+                add("村居", v, v.name if k == 0 else f"{v.name}第{k + 1}网格")
     n, nq = len(codes), len(quarters)
     registered = np.where(rng.random(n) < 0.96, 0, rng.integers(0, nq, size=n))
     b = profile.perf(0, quarters[0])
@@ -428,9 +431,9 @@ def survey_size(prog: Programme, county: Region) -> int:
     if county.code6 == SMALL_SAMPLE_COUNTY:
         return 26
     if prog.scale == "city":
-        return 1_000
+        return int(1_000 * prog.volume)
     total = sum(c.population for c in prog.counties)
-    return max(300, int(200_000 * county.population / total))
+    return int(max(300, int(200_000 * county.population / total)) * prog.volume)
 
 
 def simulate_survey(prog: Programme, county: Region, year: int, profile: Profile, year_index: int) -> SurveyWave:
