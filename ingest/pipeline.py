@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from ingest.contracts import CONTRACTS, LOAD_ORDER, REFERENCE_SOURCES, SOURCES
 from ingest.load import connect, load_file, load_known_tasks, load_resolver, record_duplicate, seen_files
 from ingest.parse import ParsedFile, parse_file, sha256_of
+from ingest.resolve import Resolver
 
 IGNORED_PREFIXES = ("_", ".", "~$")
 
@@ -74,6 +78,39 @@ def _order_key(parsed: ParsedFile) -> tuple[int, date, float, str]:
     return (LOAD_ORDER[parsed.source], parsed.report_date or date.min, parsed.path.stat().st_mtime, parsed.rel)
 
 
+# Below this many files a pool's start-up (a fresh interpreter importing Polars) costs more than it saves.
+PARALLEL_MIN_FILES = 24
+
+
+def _parse_job(job: tuple[str, Path, str, str], resolver: Resolver, known_tasks: frozenset[str]) -> ParsedFile:
+    source, path, rel, sha = job
+    return parse_file(path, rel, source, resolver, known_tasks, sha256=sha)
+
+
+def parse_many(jobs: list[tuple[str, Path, str, str]], resolver: Resolver, known_tasks: frozenset[str],
+               on_progress: Callable[[str], None] | None = None) -> Iterator[ParsedFile]:
+    """Parse files, in order; across processes when there are many.
+
+    Ledgers are many small files, and per-file cost is Polars call overhead, not data volume, so
+    the only way to use a second core is a second process. Parsing is pure (the resolver is fixed
+    for the stage); loading stays in this process, one transaction per file. Workers are spawned,
+    not forked, because this process holds a multi-threaded DuckDB connection.
+    """
+    workers = min(os.cpu_count() or 1, 4)
+    if len(jobs) < PARALLEL_MIN_FILES or workers < 2 or os.environ.get("QINGLIAN_INGEST_WORKERS") == "1":
+        for job in jobs:
+            if on_progress:
+                on_progress(job[2])
+            yield _parse_job(job, resolver, known_tasks)
+        return
+    work = partial(_parse_job, resolver=resolver, known_tasks=known_tasks)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for job, parsed in zip(jobs, pool.map(work, jobs), strict=True):
+            if on_progress:
+                on_progress(job[2])
+            yield parsed
+
+
 def ingest_landing(
     landing: Path,
     warehouse: Path,
@@ -97,29 +134,43 @@ def ingest_landing(
         for stage in stages:
             resolver, known_tasks = load_resolver(con), load_known_tasks(con)
             pending = []
+
+            def already_seen(source: str, path: Path, rel: str, sha: str) -> bool:
+                """An identical file was processed before: record it as unchanged or duplicate."""
+                if sha not in seen:
+                    return False
+                first_path, _ = seen[sha]
+                if rel in seen_paths or first_path == rel:
+                    outcome = FileOutcome(rel, source, "unchanged", message="此前已处理，内容未变")
+                else:
+                    record_duplicate(con, ParsedFile(path=path, rel=rel, source=source, sha256=sha), first_path)
+                    seen_paths.add(rel)
+                    outcome = FileOutcome(rel, source, "duplicate", message=f"与 {first_path} 内容完全相同，未重复入库")
+                summary.files.append(outcome)
+                if on_file:
+                    on_file(outcome)
+                return True
+
+            batch: list[tuple[str, Path, str, str]] = []
+            repeats: list[tuple[str, Path, str, str]] = []  # same bytes as a file of this batch: decided after it
+            batch_shas: set[str] = set()
             for source, path in stage:
                 rel = path.relative_to(landing).as_posix()
                 sha = sha256_of(path)
-                if sha in seen:
-                    first_path, _ = seen[sha]
-                    if rel in seen_paths or first_path == rel:
-                        outcome = FileOutcome(rel, source, "unchanged", message="此前已处理，内容未变")
-                    else:
-                        parsed = ParsedFile(path=path, rel=rel, source=source, sha256=sha)
-                        record_duplicate(con, parsed, first_path)
-                        seen_paths.add(rel)
-                        outcome = FileOutcome(rel, source, "duplicate", message=f"与 {first_path} 内容完全相同，未重复入库")
-                    summary.files.append(outcome)
-                    if on_file:
-                        on_file(outcome)
+                if already_seen(source, path, rel, sha):
                     continue
-                if on_progress:
-                    on_progress(rel)
-                parsed = parse_file(path, rel, source, resolver, known_tasks, sha256=sha)
-                if not in_scope(parsed.period, quarter):
-                    continue
-                seen[sha] = (rel, parsed.outcome)
-                pending.append(parsed)
+                (repeats if sha in batch_shas else batch).append((source, path, rel, sha))
+                batch_shas.add(sha)
+            for parsed in parse_many(batch, resolver, known_tasks, on_progress):
+                if in_scope(parsed.period, quarter):
+                    seen[parsed.sha256] = (parsed.rel, parsed.outcome)
+                    pending.append(parsed)
+            for source, path, rel, sha in repeats:
+                if not already_seen(source, path, rel, sha):
+                    parsed = parse_file(path, rel, source, resolver, known_tasks, sha256=sha)
+                    if in_scope(parsed.period, quarter):
+                        seen[sha] = (rel, parsed.outcome)
+                        pending.append(parsed)
             for parsed in sorted(pending, key=_order_key):
                 load_file(con, parsed)
                 seen_paths.add(parsed.rel)

@@ -137,37 +137,70 @@ def _compiled_models() -> list[tuple[str, str, str]]:
     return out
 
 
-def bench_build(report: Report, warehouse: Path) -> None:
-    """dbt build vs the same compiled SQL run directly in DuckDB (the floor)."""
+def _floor_time(warehouse: Path, models: list[tuple[str, str, str]], catalog: str) -> float:
+    """The compiled model SQL run directly in DuckDB, each as a table, in dependency order."""
     import duckdb
 
+    con = duckdb.connect()
+    try:
+        # compiled SQL names relations as "<catalog>"."schema"."name", the catalog being the file the models were compiled for
+        con.execute(f"attach '{warehouse}' as \"{catalog}\"")
+        con.execute(f"use \"{catalog}\"")
+        # Each compiled model refers to its parents by their dbt names, so the floor rebuilds the
+        # very same relations (as tables) in dependency order.
+        start = time.perf_counter()
+        for schema, name, sql in models:
+            con.execute(f"create schema if not exists {schema}")
+            kind = con.execute("select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+                               [schema, name]).fetchone()
+            if kind and kind[0] == "VIEW":
+                con.execute(f"drop view {schema}.{name}")
+            con.execute(f"create or replace table {schema}.{name} as {sql}")
+        return time.perf_counter() - start
+    finally:
+        con.close()
+
+
+def bench_build(report: Report, warehouse: Path) -> None:
+    """dbt vs the same compiled SQL in DuckDB; fixed overhead measured on an empty warehouse.
+
+    dbt's time on a warehouse with empty raw tables is its fixed cost (parsing, the graph, one
+    materialisation round-trip per model); the rest of its time on the real data is the
+    data-dependent part, compared with the floor's own data-dependent part measured the same way.
+    """
+    from ingest.load import connect
     from qinglian.build import build_marts
 
+    models_only = "resource_type:test resource_type:unit_test"
     start = time.perf_counter()
     result = build_marts(warehouse, quiet=True)
     dbt_total = time.perf_counter() - start
     run_results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())
-    model_time = sum(r.get("execution_time", 0) for r in run_results["results"] if r["unique_id"].startswith("model."))
-    test_time = sum(r.get("execution_time", 0) for r in run_results["results"] if r["unique_id"].startswith(("test.", "unit_test.")))
-    fixed = dbt_total - model_time - test_time
+    tests = [r for r in run_results["results"] if r["unique_id"].startswith(("test.", "unit_test."))]
+
+    empty = warehouse.with_name("bench_empty.duckdb")
+    empty.unlink(missing_ok=True)
+    connect(empty).close()  # the raw contract with no rows
+    dbt_empty = _timed(lambda: build_marts(empty, quiet=True, exclude=models_only))
+    dbt_full = _timed(lambda: build_marts(warehouse, quiet=True, exclude=models_only))
     models = _compiled_models()
-    con = duckdb.connect(str(warehouse))
-    try:
-        start = time.perf_counter()
-        for schema, name, sql in models:
-            con.execute(f"create schema if not exists {schema}")
-            con.execute(f"create or replace table {schema}.bench_floor_{name} as {sql}")
-        floor = time.perf_counter() - start
-        for schema, name, _ in models:
-            con.execute(f"drop table if exists {schema}.bench_floor_{name}")
-    finally:
-        con.close()
-    report.add("dbt build total (models + tests + overhead)", dbt_total, "s", note_ok(result))
-    report.add("dbt fixed overhead (parse, graph, adapter)", fixed, "s")
-    report.add("dbt tests", test_time, "s")
-    report.add("dbt models, data-dependent part vs floor (same SQL in DuckDB)", model_time / floor if floor else 0, "×",
-               f"{floor:.2f} s", model_time / floor if floor else None, "≤ 1.5×", bool(floor) and model_time / floor <= 1.5)
-    report.notes.append("The floor materialises every compiled model as a table (views included), so it is an upper bound for the floor.")
+    floor_empty = _floor_time(empty, models, warehouse.stem)
+    scratch = warehouse.with_name("bench_floor.duckdb")
+    shutil.copyfile(warehouse, scratch)
+    floor_full = _floor_time(scratch, models, warehouse.stem)
+    scratch.unlink(missing_ok=True)
+    empty.unlink(missing_ok=True)
+    dbt_data, floor_data = dbt_full - dbt_empty, floor_full - floor_empty
+    report.add("dbt build total (seeds + models + data tests + unit tests)", dbt_total, "s", note_ok(result))
+    report.add(f"dbt tests ({len(tests)} data and unit tests, summed per node)", sum(r.get("execution_time", 0) for r in tests), "s")
+    report.add("dbt models only (seeds + models), real data", dbt_full, "s", f"floor {floor_full:.2f} s")
+    report.add("dbt fixed overhead (same run on empty raw tables)", dbt_empty, "s", f"floor {floor_empty:.2f} s")
+    # within measurement noise of zero at city scale: dbt's time there is all fixed overhead
+    ratio = max(dbt_data, 0.0) / floor_data if floor_data > 0 else None
+    report.add("dbt data-dependent time vs floor (same compiled SQL in DuckDB)", dbt_data, "s", f"floor {floor_data:.2f} s",
+               ratio, "≤ 1.5×", ratio is not None and ratio <= 1.5)
+    report.notes.append("The floor materialises every compiled model as a table (dbt keeps staging as views), "
+                        "and runs them one after another; dbt runs independent models on its threads.")
 
 
 def note_ok(result: object) -> str:
