@@ -125,7 +125,10 @@ def test_dbt_docs_generate(built: Path, monkeypatch: pytest.MonkeyPatch) -> None
     from dbt.cli.main import dbtRunner
 
     target = built.parent / "docs_target"
-    monkeypatch.setenv("QINGLIAN_WAREHOUSE", str(built))
+    # a copy: this module's read-only connection to `built` would clash with dbt's read-write one
+    docs_copy = built.parent / "docs.duckdb"
+    shutil.copyfile(built, docs_copy)
+    monkeypatch.setenv("QINGLIAN_WAREHOUSE", str(docs_copy))
     res = dbtRunner().invoke(["docs", "generate", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
                               str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet"])
     assert res.success, res.exception
