@@ -2,7 +2,7 @@
 
 Saves screenshots/overview.png, screenshots/ranking.png and screenshots/county_overview.png
 (git-ignored) for a human to look at: CJK glyphs (not boxes), tables not cut off, no English
-leftovers. Skipped only when /usr/bin/chromium is missing.
+leftovers. Fails when /usr/bin/chromium is missing (make test installs it).
 """
 
 from __future__ import annotations
@@ -30,10 +30,7 @@ SHOTS = ROOT / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="需要 Debian chromium（/usr/bin/chromium 不存在；CI 会安装）"),
-]
+pytestmark = pytest.mark.browser
 
 
 def _free_port() -> int:
@@ -46,6 +43,8 @@ def _free_port() -> int:
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
     from dashboards.serve import command
 
+    # `make test` installs it (Makefile system-deps): missing, the browser check fails rather than skips
+    assert CHROMIUM.exists(), "需要 Debian chromium（/usr/bin/chromium）：请运行 make test 安装"
     serving = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
     expected = build_serving_fixture(serving)
     port = _free_port()

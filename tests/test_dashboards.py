@@ -505,9 +505,9 @@ def test_xlsx_export_escapes_formula_cells(tmp_path: Path) -> None:
     assert escape_cell("=1") == "'=1" and escape_cell(-1) == -1 and escape_cell("a=1") == "a=1"
 
 
-def _pdf_text(pdf: Path) -> str | None:
-    if not shutil.which("pdftotext"):
-        return None
+def _pdf_text(pdf: Path) -> str:
+    # `make test` installs poppler-utils (see Makefile system-deps); without it this test must fail, not pass silently
+    assert shutil.which("pdftotext"), "需要 pdftotext（Debian poppler-utils）"
     return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 
@@ -520,10 +520,9 @@ def test_bulletin_pdf_and_xlsx(serving: tuple[Path, dict], tmp_path: Path) -> No
     raw = pdf.read_bytes()
     assert raw.startswith(b"%PDF") and len(raw) > 5000 and b"STSong-Light" in raw
     text = _pdf_text(pdf)
-    if text is not None:
-        for needle in ("汉中市清廉建设季度通报", "2025年第四季度", "县区红旗/蜗牛榜", "年度考核", "督办清单",
-                       "逾期未整改", "XC-YX-03", "边界接近", "汉台区"):
-            assert needle in text, needle
+    for needle in ("汉中市清廉建设季度通报", "2025年第四季度", "县区红旗/蜗牛榜", "年度考核", "督办清单",
+                   "逾期未整改", "XC-YX-03", "边界接近", "汉台区"):
+        assert needle in text, needle
     wb = openpyxl.load_workbook(xlsx)
     assert {"县区红旗蜗牛榜", "市直部门红旗蜗牛榜", "县区年度考核", "市直部门年度考核", "滞后未报送任务",
             "逾期未整改问题"} <= set(wb.sheetnames)
@@ -549,8 +548,7 @@ def test_bulletin_for_a_county_and_a_non_q4_quarter(serving: tuple[Path, dict], 
     cells = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
     assert "洋县" in cells and "汉台区" not in cells and "市住建局" not in cells
     text = _pdf_text(pdf)
-    if text is not None:
-        assert "洋县清廉建设季度通报" in text and "汉台区" not in text
+    assert "洋县清廉建设季度通报" in text and "汉台区" not in text
     with pytest.raises(ValueError):
         write_bulletin(path, "2030Q1", tmp_path)
 

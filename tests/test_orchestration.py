@@ -139,7 +139,7 @@ def test_blocking_check_failure_keeps_the_previous_serving_copy(small_landing: P
 
 
 def test_killed_run_leaves_serving_intact_and_next_run_completes(small_landing: Path, after_q1: tuple[Path, Path]) -> None:
-    psutil = pytest.importorskip("psutil")
+    import psutil
     warehouse, serving = after_q1
     before = _digest(serving)
     env = dict(os.environ, QINGLIAN_WAREHOUSE=str(warehouse), DAGSTER_HOME=str(warehouse.parent / "dh"))
