@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -37,7 +35,8 @@ def _val(row: pd.Series | None, col: str) -> float | None:
     if row is None or col not in row.index:
         return None
     v = row[col]
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+    # NaN from float columns, pd.NA from nullable integer ones (an empty roll-up)
+    return None if v is None or pd.isna(v) else v
 
 
 def render() -> None:
