@@ -591,3 +591,21 @@ def test_overview_marks_a_quarter_whose_cases_were_not_rolled_up(serving: tuple[
         con.execute("UPDATE marts.kpi_cases SET cases_filed = NULL WHERE quarter = '2025Q4'")
     at = goto(open_app(), "p1_overview")
     assert metrics(at)["本季度立案（件）"][0] == "—"
+
+
+def test_cases_page_names_a_year_to_date_decrease(serving: tuple[Path, dict], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _ = serving
+    broken = tmp_path / "ytd.duckdb"
+    shutil.copyfile(path, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute("ALTER TABLE marts.kpi_cases ADD COLUMN ytd_decrease BOOLEAN DEFAULT false")
+        con.execute("ALTER TABLE marts.kpi_cases ADD COLUMN ytd_decrease_items VARCHAR")
+        con.execute("UPDATE marts.kpi_cases SET cases_filed = NULL, ytd_decrease = true, ytd_decrease_items = '立案' "
+                    "WHERE quarter = '2025Q3' AND region_code = '610723000000'")
+    monkeypatch.setenv("QINGLIAN_SERVING", str(broken))
+    monkeypatch.setenv("QINGLIAN_AUTH", "off")
+    at = goto(open_app(), "p8_cases")
+    assert not at.warning  # 2025Q4 is shown first and is clean
+    at.selectbox(key="cases_quarter").select("2025Q3").run()
+    assert [w.value for w in at.warning] == ["累计数比上季度减少（数据错误，该项本季度增量不计算，上级汇总为空）：洋县（立案）"]

@@ -19,6 +19,10 @@ UNITS_NOTE = ("单位：信访举报、谈话函询为件次；问题线索、�
               "挽回经济损失为万元。")
 
 
+def _count(value: object) -> str:
+    return "—" if value is None or pd.isna(value) else f"{int(value)}"
+
+
 def render() -> None:
     src = ui.page_start("案件统计", "各季度为当季增量（由年度累计数推算）；第一种形态占比 = 第一种 / 四种形态合计；"
                         "立案万人比 = 立案数 / 常住人口 × 1万。")
@@ -29,16 +33,23 @@ def render() -> None:
     # Regions one level below the viewer's root are compared (counties for the city, the county itself
     # for a county user); totals use the top level present so nothing is counted twice.
     top = cases[cases.level_rank == cases.level_rank.min()]
-    per_q = top.groupby("quarter", as_index=False)[list(COUNTS)].sum()
+    # An empty roll-up (a county's year-to-date figure went down) stays empty: never shown as 0.
+    per_q = top.groupby("quarter", as_index=False)[list(COUNTS)].sum(min_count=1)
     per_q["form1_share"] = per_q.form1 / per_q[list(FORMS)].sum(axis=1).where(lambda s: s > 0)
     qs = list(per_q.quarter)
     quarter = st.selectbox("季度", list(reversed(qs)), key="cases_quarter",
                            format_func=lambda q: f"{data.quarter_label(q)}（{q}）")
     cur = per_q[per_q.quarter == quarter].iloc[0]
     pop = top.drop_duplicates("region_code").population.sum()
+    if "ytd_decrease" in cases.columns:
+        wrong = cases[(cases.quarter == quarter) & cases.ytd_decrease.fillna(False).astype(bool)]
+        if not wrong.empty:
+            st.warning("累计数比上季度减少（数据错误，该项本季度增量不计算，上级汇总为空）：" + "、".join(
+                f"{r.region_name}（{r.ytd_decrease_items}）" if "ytd_decrease_items" in wrong.columns else str(r.region_name)
+                for r in wrong.drop_duplicates("region_code").itertuples()))
     c = st.columns(5)
-    c[0].metric("立案（件）", f"{int(cur.cases_filed)}", border=True)
-    c[1].metric("处分（人）", f"{int(cur.punished)}", border=True)
+    c[0].metric("立案（件）", _count(cur.cases_filed), border=True)
+    c[1].metric("处分（人）", _count(cur.punished), border=True)
     c[2].metric("第一种形态占比", pct(cur.form1_share), border=True)
     c[3].metric("立案万人比", num(cur.cases_filed / pop * 10000, 2) if pop else "—", border=True)
     c[4].metric("挽回经济损失（万元）", num(cur.recovered_10k_yuan), border=True)
