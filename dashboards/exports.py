@@ -124,6 +124,13 @@ def num(x: Any, digits: int = 1) -> str:
     return f"{float(x):,.{digits}f}"
 
 
+def count(x: Any) -> str:
+    """A whole number as is (no separators, as the tables show it); missing -> '—'."""
+    if x is None or pd.isna(x):
+        return "—"
+    return f"{int(x)}"
+
+
 def ratio(numerator: Any, denominator: Any) -> str:
     """'37 / 42' — the numerator and denominator every KPI row carries."""
     if denominator is None or (isinstance(denominator, float) and math.isnan(denominator)):

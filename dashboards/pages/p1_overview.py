@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import data, ui
-from dashboards.exports import num, pct, ratio
+from dashboards.exports import count, num, pct, ratio
 
 
 def _pp_delta(cur: float | None, prev: float | None) -> str | None:
@@ -65,7 +65,7 @@ def render() -> None:
                    help=f"已整改 {ratio(_val(latest, 'issues_rectified'), _val(latest, 'issues_due'))} 个到期问题", border=True)
     overdue = _val(latest, "overdue_open")
     d = _int_delta(overdue, _val(prev, "overdue_open"))
-    cols[3].metric("逾期未整改（个）", "—" if overdue is None else f"{int(overdue)}", d,
+    cols[3].metric("逾期未整改（个）", count(overdue), d,
                    **_colour(d, "inverse"), border=True)
     if not sat.empty:
         s_last = sat.iloc[-1]
@@ -77,7 +77,7 @@ def render() -> None:
     else:
         cols[4].metric("满意度指数", "—", border=True)
     cases = _val(latest, "cases_filed")
-    cols[5].metric("本季度立案（件）", "—" if cases is None else f"{int(cases)}",
+    cols[5].metric("本季度立案（件）", count(cases),
                    _int_delta(cases, _val(prev, "cases_filed")), delta_color="off", border=True)
 
     left, right = st.columns(2)

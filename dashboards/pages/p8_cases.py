@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import data, ui
-from dashboards.exports import num, pct
+from dashboards.exports import count, num, pct
 
 FORMS = {"form1": "第一种形态", "form2": "第二种形态", "form3": "第三种形态", "form4": "第四种形态"}
 # Short headers so the table fits the page; the units are in the caption.
@@ -17,10 +17,6 @@ COUNTS = {"petitions": "信访举报", "clues": "问题线索", "talks": "谈话
           "transferred": "移送检察", "recovered_10k_yuan": "挽回损失(万元)"}
 UNITS_NOTE = ("单位：信访举报、谈话函询为件次；问题线索、立案为件；处分、留置、移送检察机关为人；四种形态为人次；"
               "挽回经济损失为万元。")
-
-
-def _count(value: object) -> str:
-    return "—" if value is None or pd.isna(value) else f"{int(value)}"
 
 
 def render() -> None:
@@ -48,8 +44,8 @@ def render() -> None:
                 f"{r.region_name}（{r.ytd_decrease_items}）" if "ytd_decrease_items" in wrong.columns else str(r.region_name)
                 for r in wrong.drop_duplicates("region_code").itertuples()))
     c = st.columns(5)
-    c[0].metric("立案（件）", _count(cur.cases_filed), border=True)
-    c[1].metric("处分（人）", _count(cur.punished), border=True)
+    c[0].metric("立案（件）", count(cur.cases_filed), border=True)
+    c[1].metric("处分（人）", count(cur.punished), border=True)
     c[2].metric("第一种形态占比", pct(cur.form1_share), border=True)
     c[3].metric("立案万人比", num(cur.cases_filed / pop * 10000, 2) if pop else "—", border=True)
     c[4].metric("挽回经济损失（万元）", num(cur.recovered_10k_yuan), border=True)
