@@ -49,11 +49,12 @@ class Watermark:
 
     @property
     def who(self) -> str:
-        return f"{self.viewer}（{self.username}）· {self.role}"
+        return f"{self.viewer}（{self.username}）| {self.role}"
 
     @property
     def lines(self) -> tuple[str, str]:
-        second = self.time_text if self.scope == "全部" else f"{self.time_text} · 范围：{self.scope}"
+        # "|", not "·": the PDF's CID font has no glyph for the middle dot
+        second = self.time_text if self.scope == "全部" else f"{self.time_text} | 范围：{self.scope}"
         return self.who, second
 
     @property
@@ -145,7 +146,7 @@ def xlsx_sheet(ws: Any, wm: Watermark, background: bytes) -> None:
     header = wm.text.replace("&", "&&")
     ws.set_header(f"&C&8&K7F8C8D{header}")
     ws.set_footer(f"&L&8&K7F8C8D{header}&R&8第 &P 页，共 &N 页")
-    ws.set_background(io.BytesIO(background), is_byte_stream=True)
+    ws.set_background(io.BytesIO(background))
 
 
 def xlsx_properties(wb: Any, wm: Watermark) -> None:
@@ -198,9 +199,9 @@ def stamp_pdf(data: bytes, wm: Watermark, font: str = PDF_FONT) -> bytes:
     from reportlab.pdfgen import canvas as rl_canvas
 
     reader = PdfReader(io.BytesIO(data))
-    writer = PdfWriter()
+    writer = PdfWriter(clone_from=reader)
     marks: dict[tuple[float, float], Any] = {}
-    for page in reader.pages:
+    for page in writer.pages:
         size = (float(page.mediabox.width), float(page.mediabox.height))
         if size not in marks:
             buf = io.BytesIO()
@@ -210,7 +211,6 @@ def stamp_pdf(data: bytes, wm: Watermark, font: str = PDF_FONT) -> bytes:
             c.save()
             marks[size] = PdfReader(io.BytesIO(buf.getvalue())).pages[0]
         page.merge_page(marks[size], over=True)
-        writer.add_page(page)
     meta = dict(reader.metadata or {})
     meta.update({"/Subject": f"查看/导出：{wm.text}", "/Keywords": f"qinglian-watermark;{wm.username}"})
     writer.add_metadata(meta)

@@ -171,7 +171,8 @@ class AuditLog:
 
     def read(self, *, since: datetime | None = None, until: datetime | None = None, username: str | None = None,
              events: tuple[str, ...] = (), limit: int | None = 5000) -> list[Entry]:
-        """Entries, newest first. since/until: aware datetimes, or naive ones in the office's time zone."""
+        """Entries, newest first. since/until: aware datetimes, or naive ones in the office's time zone;
+        username: entries by that account or about it."""
         where, params = [], []
         if since is not None:
             where.append("ts >= ?")
@@ -179,9 +180,9 @@ class AuditLog:
         if until is not None:
             where.append("ts < ?")
             params.append(_utc(until))
-        if username:
-            where.append("username = ?")
-            params.append(username)
+        if username:  # entries by this account, and entries about it (an admin changed it)
+            where.append("(username = ? OR target = ?)")
+            params.extend([username, username])
         if events:
             where.append(f"event IN ({', '.join('?' * len(events))})")
             params.extend(events)

@@ -58,7 +58,9 @@ class Lock:
 
 def wait_text(seconds: int) -> str:
     minutes, secs = divmod(max(seconds, 0), 60)
-    return f"{minutes} 分 {secs} 秒" if minutes else f"{secs} 秒"
+    if not minutes:
+        return f"{secs}秒"
+    return f"{minutes}分钟" if not secs else f"{minutes}分{secs}秒"
 
 
 class Lockout:

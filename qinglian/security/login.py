@@ -25,7 +25,7 @@ class LoginResult:
 
 def _lock_message(lock: Lock) -> str:
     what = "该账号" if lock.is_account else "本机地址"
-    return f"{what}因多次登录失败已被锁定，请在 {wait_text(lock.seconds_left)} 后重试。如非本人操作，请联系系统管理员。"
+    return f"{what}因多次登录失败已被锁定，请在{wait_text(lock.seconds_left)}后重试。如非本人操作，请联系系统管理员。"
 
 
 def _failure_reason(store: AccountStore, name: str) -> str:
