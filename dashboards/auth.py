@@ -74,10 +74,12 @@ def _end(reason_event: str | None, notice: str | None, **detail: object) -> None
     sid = st.session_state.pop(SID, None)
     st.session_state.pop(VIEWER, None)
     st.session_state.pop(TICKET, None)
+    store = sessions.SessionStore()
+    owner = store.owner(sid)  # a timed-out session still names its account: the owner sees it
     if sid:
-        sessions.SessionStore().revoke(sid, detail.get("reason", "ended"))  # type: ignore[arg-type]
+        store.revoke(sid, str(detail.get("reason", "ended")))
     if reason_event:
-        audit.record(reason_event, client=client_address(), **detail)  # type: ignore[arg-type]
+        audit.record(reason_event, username=owner, client=client_address(), **detail)  # type: ignore[arg-type]
     if notice:
         st.session_state[NOTICE] = notice
     st.session_state[CLEAR_COOKIE] = True

@@ -116,13 +116,21 @@ def download_xlsx(sheets: Mapping[str, pd.DataFrame], file_name: str, key: str, 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&\"'=^%@])")
 
 
+JOINER = "\u2060"  # WORD JOINER: invisible, no line break
+_WWW = re.compile(r"(?i)(www)(?=\.)")
+
+
 def md(value: object) -> str:
     """Text for st.markdown / st.caption / st.subheader / st.info… that renders literally: every ASCII
     punctuation mark a renderer could read (links, emphasis, HTML, :colour[], $math$, @mentions) is
-    backslash-escaped, and line breaks become spaces. Use it for every name or description that came
-    from a submitted file."""
+    backslash-escaped, bare URLs are defused, and line breaks become spaces. Use it for every name or
+    description that came from a submitted file."""
     text = "" if value is None else str(value)
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+    text = text.replace("\r", " ").replace("\n", " ")
+    # GFM finds bare links (http://, www., a@b.c) in the text after escapes are undone: an invisible
+    # word joiner after ":" "@" and "www" keeps them from matching.
+    text = _WWW.sub("\\1" + JOINER, text).replace(":", ":" + JOINER).replace("@", "@" + JOINER)
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def plotly_text(value: object) -> object:

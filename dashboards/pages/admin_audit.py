@@ -23,7 +23,8 @@ def render() -> None:
     since = c1.date_input("起始日期", today - timedelta(days=7), key="audit_since")
     until = c2.date_input("截止日期", today, key="audit_until")
     user = c3.text_input("用户名", key="audit_user").strip().lower()
-    events = c4.multiselect("事件", list(audit.EVENTS), format_func=lambda e: audit.EVENTS[e], key="audit_events")
+    events = c4.multiselect("事件", list(audit.EVENTS), format_func=lambda e: audit.EVENTS[e], key="audit_events",
+                            placeholder="全部事件")
     entries = log.read(since=datetime.combine(since, time.min), until=datetime.combine(until, time.min) + timedelta(days=1),
                        username=user or None, events=tuple(events), limit=LIMIT)
     df = security_ui.entries_frame(entries)

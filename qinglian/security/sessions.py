@@ -121,6 +121,14 @@ class SessionStore:
                 con.execute("UPDATE sessions SET last_seen = ? WHERE sid_hash = ?", (now, _hash(sid)))
         return Session(r["username"], r["created_at"], now, r["client"]), "ok"
 
+    def owner(self, sid: str | None) -> str | None:
+        """The account a session id belongs (or belonged) to."""
+        if not sid:
+            return None
+        with self._connect() as con:
+            r = con.execute("SELECT username FROM sessions WHERE sid_hash = ?", (_hash(sid),)).fetchone()
+        return r["username"] if r else None
+
     def revoke(self, sid: str | None, reason: str = "logout") -> None:
         if not sid:
             return
