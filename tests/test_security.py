@@ -475,3 +475,61 @@ def test_every_download_button_on_every_page_is_audited(state: Path, serving: Pa
     assert len(after) - before == len(seen)
     county_files = {e.detail["file_name"] for e in after if e.username == "yangxian"}
     assert county_files and all(e.scope == "洋县及所辖乡镇、村" for e in after if e.username == "yangxian")
+
+
+def _app_login(user: str, password: str):  # noqa: ANN202
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=60).run()
+    by = {t.label: t for t in at.text_input}
+    by["用户名"].input(user)
+    by["密码"].input(password)
+    next(b for b in at.button if b.label == "登录").click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_admin_page_manages_accounts_and_owners_change_their_password(state: Path, serving: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLIAN_SERVING", str(serving))
+    monkeypatch.setenv("QINGLIAN_ENV", "demo")
+    at = _app_login("admin", "Admin@2025")
+    assert [t.value for t in at.title] == ["账号管理"]
+    at.selectbox(key="acc_add_role").set_value("county").run()
+    assert "洋县（610723000000，县区）" in at.selectbox(key="acc_add_unit").options
+    assert not any("部门" in o for o in at.selectbox(key="acc_add_unit").options)  # a county account: counties only
+    at.text_input(key="acc_add_user").input("xixiang")
+    at.text_input(key="acc_add_name").input("西乡县纪委")
+    at.selectbox(key="acc_add_unit").set_value("610724000000")
+    at.text_input(key="acc_add_pw1").input("Hanshui#2026a")
+    at.text_input(key="acc_add_pw2").input("Hanshui#2026a")
+    next(b for b in at.button if b.label == "新增").click()
+    at.run()
+    assert any("已新增账号 xixiang" in s.value for s in at.success), [e.value for e in at.error]
+    made = accounts.AccountStore().get("xixiang")
+    assert (made.role, made.unit_code, made.unit_name) == ("county", "610724000000", "西乡县")
+    at.selectbox(key="acc_state_user").set_value("xixiang")
+    next(b for b in at.button if b.label == "停用").click()
+    at.run()
+    assert not accounts.AccountStore().get("xixiang").active
+    added = audit.log().read(username="xixiang", events=("account_add", "account_disable"))
+    assert [(e.event, e.username, e.client) for e in added] == [("account_disable", "admin", "127.0.0.1"),
+                                                               ("account_add", "admin", "127.0.0.1")]
+    # the owner changes their own password, is logged out, and logs in with the new one
+    at = _app_login("analyst", "Analyst@2025")
+    at.switch_page("pages/my_account.py").run()
+    at.text_input(key="my_pw_old").input("Analyst@2025")
+    at.text_input(key="my_pw_new1").input("Fenxi#2026abc")
+    at.text_input(key="my_pw_new2").input("Fenxi#2026abc")
+    next(b for b in at.button if b.label == "修改密码").click()
+    at.run()
+    assert {t.label for t in at.text_input} == {"用户名", "密码"}
+    assert any("密码已修改" in w.value for w in at.warning)
+    assert accounts.AccountStore().authenticate("analyst", "Fenxi#2026abc") is not None
+    at = _app_login("analyst", "Fenxi#2026abc")
+    next(b for b in at.button if b.label == "退出登录").click()
+    at.run()
+    assert {t.label for t in at.text_input} == {"用户名", "密码"} and not at.metric
+    last = audit.log().read(username="analyst", limit=1)[0]
+    assert last.event == "logout"

@@ -30,11 +30,20 @@ def _unit_label(units: dict[str, accounts.Unit] | None):  # noqa: ANN202
     return label
 
 
+def _done(message: str) -> None:
+    """Show the change after a rerun, so the table and the lists above already include it."""
+    st.session_state["acc_done"] = message
+    st.rerun()
+
+
 def render() -> None:
     admin = security_ui.require_viewer(admin=True)
     st.title("账号管理")
     st.caption("新增、停用账号，重置密码，修改角色与单位，解除登录锁定。所有操作记入审计日志。"
                "命令行同样可用：qinglian user add|passwd|disable|list。")
+    done = st.session_state.pop("acc_done", None)
+    if done:
+        st.success(done)
     store = accounts.AccountStore()
     locks = lockout.Lockout()
     current = locks.current()
@@ -63,7 +72,7 @@ def render() -> None:
             else:
                 try:
                     store.add(username, display, role, pw1, unit, actor=admin, client=client, units=units)
-                    st.success(f"已新增账号 {accounts.normalise_username(username)}。")
+                    _done(f"已新增账号 {accounts.normalise_username(username)}。")
                 except accounts.AccountError as exc:
                     st.error(str(exc))
     with tab_pw:
@@ -78,7 +87,7 @@ def render() -> None:
             else:
                 try:
                     store.set_password(who, pw1, actor=admin, client=client)
-                    st.success(f"已重置 {who} 的密码，该账号的现有登录已全部退出。")
+                    _done(f"已重置 {who} 的密码，该账号的现有登录已全部退出。")
                 except accounts.AccountError as exc:
                     st.error(str(exc))
     with tab_role:
@@ -96,7 +105,7 @@ def render() -> None:
                 try:
                     store.change(who, actor=admin, role=role, unit_code=unit or "", display_name=display or None,
                                  client=client, units=units)
-                    st.success(f"已修改 {who}，该账号的现有登录已全部退出。")
+                    _done(f"已修改 {who}，该账号的现有登录已全部退出。")
                 except accounts.AccountError as exc:
                     st.error(str(exc))
     with tab_state:
@@ -107,10 +116,10 @@ def render() -> None:
                 st.error("不能停用自己的账号。")
             else:
                 store.set_active(who, False, actor=admin, client=client)
-                st.success(f"已停用 {who}，其登录已全部退出。")
+                _done(f"已停用 {who}，其登录已全部退出。")
         if c2.button("启用", key="acc_enable") and who:
             store.set_active(who, True, actor=admin, client=client)
-            st.success(f"已启用 {who}。")
+            _done(f"已启用 {who}。")
     with tab_lock:
         if not current:
             st.info("当前没有被锁定的账号或地址。")
@@ -122,7 +131,7 @@ def render() -> None:
                                format_func=lambda k: k.replace("account:", "账号 ").replace("client:", "地址 "))
             if st.button("解除", key="acc_unlock") and locks.clear(key):
                 audit.record("unlock", admin, client=client, target=key)
-                st.success("已解除锁定。")
+                _done("已解除锁定。")
 
 
 render()
