@@ -232,15 +232,17 @@ def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> 
                 for i, value in enumerate(forged_cookies(key))]
     attempts.append(("old cookie name, old key", {"qinglian_auth": forged_cookies(OLD_KEY)[0]}))
     attempts.append(("alg=none", {"qinglian_session": alg_none(), "qinglian_auth": alg_none()}))
+    context, page = _page(server)  # one browser context (its cache keeps the app's scripts), fresh cookies each time
     for what, cookies in attempts:
-        context, page = _page(server, cookies)
+        context.clear_cookies()
+        context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
         page.goto(f"{url}/ranking")
         _login_form(page)
         _settled(page)
         text = page.inner_text("body")
         assert "登录清廉建设驾驶舱" in text and "任务推进率" not in text and "蜗牛记录" not in text, what
         assert "Error" not in text and "Traceback" not in text, what
-        context.close()
+    context.close()
 
     # Expired: a real session cookie, 31 minutes idle on the server.
     with sqlite3.connect(server["state"] / "security.sqlite") as raw:
