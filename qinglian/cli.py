@@ -176,7 +176,7 @@ def run(
     ok = run_quarterly(landing=landing, warehouse=_warehouse(warehouse), quarter=quarter, console=console)
     if not ok:
         raise typer.Exit(1)
-    console.print(f"驾驶舱地址：http://localhost:{port}  （演示账号 leader / Leader@2025，见 dashboards/users.yaml）")
+    console.print(f"驾驶舱地址：http://localhost:{port}  （演示账号见 README「驾驶舱与账号」）")
     # A person at a terminal gets the dashboards served at once; CI and cron runs just finish.
     if dashboard is None:
         dashboard = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("CI") is None
@@ -211,7 +211,7 @@ def dashboard(port: Annotated[int, typer.Option(help="端口")] = 8501) -> None:
     """启动领导驾驶舱（读取已发布的只读副本）。"""
     from dashboards.serve import main
 
-    main(port=port)
+    raise typer.Exit(main(port=port))
 
 
 @app.command()
@@ -262,6 +262,11 @@ def bench(
     with out.open("a", encoding="utf-8") as fh:
         fh.write("\n" + text)
     console.print(f"已追加到 {out}")
+
+
+from qinglian.security.cli import register as _register_security  # noqa: E402  qinglian user …, qinglian audit
+
+_register_security(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point
