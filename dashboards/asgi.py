@@ -1,14 +1,27 @@
-"""The served app: dashboards/app.py behind Streamlit's ASGI server (st.App), plus two small routes.
+"""The served app: dashboards/app.py behind Streamlit's ASGI server (st.App), plus what a browser-facing
+deployment needs around it. `qinglian dashboard` runs this file.
 
-Streamlit's pages talk over a websocket, where no Set-Cookie can be sent. So the session cookie is
-set here, in an ordinary HTTP response, as HttpOnly + SameSite=Strict (Secure behind https):
-- POST /_qinglian/session  t=<one-time ticket the app issued at login>  -> Set-Cookie, 204
-- POST /_qinglian/logout                                              -> cookie removed, 204
-Both refuse cross-site requests (Origin must match Host). `qinglian dashboard` runs this file.
+- The mode (demo or production) is pinned when this server starts (config.freeze): nothing the server
+  does later, and no file anyone writes, changes it.
+- Session cookie routes. Streamlit's pages talk over a websocket, where no Set-Cookie can be sent, so
+  the cookie is set here, in an ordinary HTTP response, as HttpOnly + SameSite=Strict (Secure behind
+  https). Both refuse cross-site requests (Origin must match Host):
+  - POST /_qinglian/session  t=<one-time ticket the app issued at login>  -> Set-Cookie, 204
+  - POST /_qinglian/logout                                              -> cookie removed, 204
+- Downloads. Files Streamlit serves under /media/ (the exports) go only to a request carrying the
+  cookie of a live session (MediaGuard), and a deferred download is built only for the browser
+  session its button was rendered for, while the viewer's session lives (the request is handed to
+  dashboards.auth.check_download; a refusal is shown under the button in Chinese).
+- Errors. An unexpected error in a page is one Chinese line on the page; the traceback goes to the
+  server's log (logs/dashboard.log beside the warehouse, or $QINGLIAN_LOG_DIR), where every audit
+  append also writes its head record.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import logging.handlers
 import os
 import sys
 from pathlib import Path
@@ -19,12 +32,46 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 import streamlit as st  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
+from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
+from dashboards import auth  # noqa: E402
 from dashboards.auth import LOGOUT_ROUTE, SESSION_ROUTE, normalise_client  # noqa: E402
-from qinglian.security import sessions  # noqa: E402
+from qinglian.security import audit, config, sessions  # noqa: E402
+
+LOG = logging.getLogger("qinglian.dashboards")
+LOG_FILE = "dashboard.log"
+PAGE_ERROR = "页面出现意外错误，已记录在服务器日志中。请刷新页面重试；如果反复出现，请联系系统管理员。"
+
+
+def _log_to_file() -> Path | None:
+    """The qinglian.* loggers (page errors, audit heads) into the dashboards' log file."""
+    env = os.environ.get("QINGLIAN_LOG_DIR", "").strip()
+    from qinglian.settings import default_warehouse
+
+    directory = Path(env).expanduser() if env else default_warehouse().parent / "logs"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(directory / LOG_FILE, maxBytes=5 * 1024 * 1024,
+                                                       backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        print(f"警告：无法写入驾驶舱日志 {directory / LOG_FILE}（{config.reason(exc)}），日志只输出到终端。", file=sys.stderr)
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s"))
+    logger = logging.getLogger("qinglian")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return directory / LOG_FILE
+
+
+# --- cookie routes -----------------------------------------------------------------------------------
+
+
+def _client(request: Request) -> str:
+    return normalise_client(request.client.host if request.client else None)
 
 
 def _same_origin(request: Request) -> bool:
@@ -44,8 +91,7 @@ async def set_session_cookie(request: Request) -> Response:
     if not _same_origin(request):
         return Response(status_code=403)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    client = normalise_client(request.client.host if request.client else None)
-    sid = sessions.redeem_ticket((form.get("t") or [""])[0], client)
+    sid = sessions.redeem_ticket((form.get("t") or [""])[0], _client(request))
     if sid is None:
         return Response(status_code=403)
     response = Response(status_code=204, headers={"Cache-Control": "no-store"})
@@ -63,7 +109,96 @@ async def clear_session_cookie(request: Request) -> Response:
     return response
 
 
+# --- /media/: only for a live session ----------------------------------------------------------------
+
+
+def _media_prefix() -> str:
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/media/" if base else "/media/"
+
+
+def _media_refusal(cookie: str | None, client: str, path: str) -> str | None:
+    """Why a /media/ request gets nothing (None: it may have the file)."""
+    sid = sessions.sid_from_cookie(cookie)
+    if sid is None:
+        why = "no_session_cookie"
+    else:
+        session, why = sessions.SessionStore().validate(sid, client)
+        if session is not None:
+            return None
+    audit.record("export_refused", username=sessions.SessionStore().owner(sid), client=client,
+                 target=path.rsplit("/", 1)[-1][:80], reason=why, via="media")
+    return why
+
+
+class MediaGuard:
+    """Streamlit serves a built download under /media/<id>.<ext> to anyone who has the URL; here the
+    request must also carry the cookie of a live session (same address, not ended, not idle)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(_media_prefix()):
+            request = Request(scope)
+            try:
+                why = await asyncio.to_thread(_media_refusal, request.cookies.get(sessions.COOKIE_NAME),
+                                              _client(request), scope["path"])
+            except (audit.AuditError, config.SecurityConfigError, OSError) as exc:
+                LOG.error("下载文件的登录核验失败：%s", exc)
+                why = "unavailable"
+            if why is not None:
+                text = "未登录或登录已失效，不能下载此文件。请登录后在页面上重新下载。"
+                await Response(text, status_code=403, media_type="text/plain; charset=utf-8",
+                               headers={"Cache-Control": "no-store"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# --- deferred downloads: who asked ---------------------------------------------------------------------
+
+
+def _guard_deferred_downloads() -> None:
+    """Hand every deferred-file request's browser session to dashboards.auth.check_download (through a
+    context variable, which asyncio.to_thread carries into the thread that builds the file), and answer
+    a failure in Chinese instead of Streamlit's English one."""
+    from streamlit.runtime.backend_operation_handler import DeferredFileHandler
+
+    original = DeferredFileHandler.handle
+    if getattr(original, "_qinglian", False):
+        return
+
+    async def handle(self, request, session_id):  # noqa: ANN001, ANN202 - Streamlit's signature
+        asked = auth.DownloadRequest(session_id)
+        token = auth.DOWNLOAD_REQUEST.set(asked)
+        try:
+            response = await original(self, request, session_id)
+        finally:
+            auth.DOWNLOAD_REQUEST.reset(token)
+        if response.error_msg:
+            response.error_msg = asked.refusal[0] if asked.refusal else "未能生成下载文件，请刷新页面后重试。"
+        return response
+
+    handle._qinglian = True  # type: ignore[attr-defined]
+    DeferredFileHandler.handle = handle
+
+
+def on_script_error(exc: Exception) -> bool:
+    """Any unexpected error of a page: logged with its traceback, shown as one Chinese line."""
+    LOG.error("页面出错：%r", exc, exc_info=exc)
+    try:
+        st.error(PAGE_ERROR)
+    except Exception:  # noqa: BLE001 - nothing more can be shown
+        return False
+    return True
+
+
+config.freeze()
+_log_to_file()
+_guard_deferred_downloads()
+auth.COOKIE_ROUTES = True
+
 app = st.App(str(Path(__file__).with_name("app.py")), routes=[
     Route(SESSION_ROUTE, set_session_cookie, methods=["POST"]),
     Route(LOGOUT_ROUTE, clear_session_cookie, methods=["POST"]),
-])
+], middleware=[Middleware(MediaGuard)], on_script_error=on_script_error)

@@ -168,7 +168,13 @@ def run(
     landing = landing or default_landing()
     if not landing.exists() and landing == default_landing():
         from qinglian.demo import generate
+        from qinglian.security.config import SecurityConfigError, claim_demo_landing
 
+        try:  # demo data only where nothing says production; this run is then the demo
+            console.print(claim_demo_landing(landing))
+        except SecurityConfigError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
         with console.status("首次运行：正在生成演示数据…"):
             generate(landing)
         console.print(f"已生成演示落地文件夹 → {landing}")
@@ -207,11 +213,14 @@ def _demo_last_quarter(landing: Path) -> str | None:
 
 
 @app.command()
-def dashboard(port: Annotated[int, typer.Option(help="端口")] = 8501) -> None:
+def dashboard(
+    port: Annotated[int, typer.Option(help="端口")] = 8501,
+    address: Annotated[str | None, typer.Option("--address", help="监听地址（默认所有地址；反向代理之后用 127.0.0.1）")] = None,
+) -> None:
     """启动领导驾驶舱（读取已发布的只读副本）。"""
     from dashboards.serve import main
 
-    raise typer.Exit(main(port=port))
+    raise typer.Exit(main(port=port, address=address))
 
 
 @app.command()
