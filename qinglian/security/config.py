@@ -29,6 +29,7 @@ import hmac
 import os
 import secrets
 import sqlite3
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,7 +147,7 @@ def private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     except FileExistsError:
         st = path.stat()
-        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        if stat.S_ISREG(st.st_mode) and st.st_mode & 0o077 and st.st_uid == os.getuid():
             os.chmod(path, FILE_MODE)
 
 

@@ -21,9 +21,6 @@ SECURITY_DB = "security.sqlite"  # accounts, sessions, lockouts
 AUDIT_DB = "audit.sqlite"
 
 
-_READY: set[tuple[str, str]] = set()  # (file, schema) already applied in this process
-
-
 def path(name: str) -> Path:
     return config.state_dir() / name
 
@@ -39,17 +36,14 @@ def connect(db: Path, schema: str = "", immediate: bool = False,
         config.ensure_state()
     else:  # a file named explicitly (an archived audit log being verified, a test)
         db.parent.mkdir(parents=True, exist_ok=True, mode=config.DIR_MODE)
-    if (str(db), "") not in _READY:
-        config.private_file(db)
-        _READY.add((str(db), ""))
+    config.private_file(db)
     con = sqlite3.connect(db, timeout=15, isolation_level=None, check_same_thread=False)
     try:
         con.row_factory = sqlite3.Row
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA busy_timeout=15000")
-        if schema and (str(db), schema) not in _READY:
+        if schema:  # every time (all IF NOT EXISTS): a file replaced under a running process gets its guards back
             con.executescript(schema)
-            _READY.add((str(db), schema))
         if authorizer is not None:
             con.set_authorizer(authorizer)
         con.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
