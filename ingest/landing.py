@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from ingest.contracts import SOURCES
 from ingest.limits import Limits
+from qinglian.errors import UserError
 
 # Office lock files (~$…), hidden files (.…) and notes/manifests by convention (_…) are not
 # submissions; they are listed with that reason and not read.
@@ -35,7 +36,7 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
-class LandingError(Exception):
+class LandingError(UserError):
     """The landing folder itself is unusable; the message is Chinese."""
 
 

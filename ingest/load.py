@@ -19,6 +19,7 @@ order, so an interrupted run followed by a re-run assigns the ids an uninterrupt
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -186,10 +187,8 @@ class Journal:
             raise CommitFailed(_commit_problem(exc)) from exc
         finally:
             for name in ("_files", "_rejects"):
-                try:
+                with suppress(Exception):  # the connection may be gone after a failed commit
                     con.unregister(name)
-                except Exception:  # noqa: BLE001 - the connection may be gone after a failed commit
-                    pass
         outcomes = []
         for d, file_id in zip(decisions, ids, strict=True):
             p = d.parsed
@@ -227,21 +226,17 @@ class Journal:
         )
 
     def _abort(self) -> None:
-        try:
+        with suppress(Exception):  # no transaction left, or the database was invalidated
             self.con.execute("rollback")
-        except Exception:  # noqa: BLE001 - no transaction left, or the database was invalidated
-            pass
         try:
             self.con.execute("select 1").fetchall()
-        except Exception:  # noqa: BLE001
+        except Exception:
             # DuckDB invalidates a database after a failed write; a fresh connection recovers
             # the committed state from its write-ahead log.
             if self.warehouse is None:
                 raise
-            try:
+            with suppress(Exception):
                 self.con.close()
-            except Exception:  # noqa: BLE001
-                pass
             self.con = connect(self.warehouse)
 
 

@@ -129,7 +129,7 @@ class _Worker:
         try:
             grids, _ = read_bytes_grids(data, e.rel, self.limits)
             guessed = guess_source(grids)
-        except Exception:  # noqa: BLE001 - any reason it cannot be read is secondary to where it is
+        except Exception:  # any reason it cannot be read is secondary to where it is
             guessed = None
         parsed.error = _misplaced_reason(e, guessed)
         return parsed
@@ -200,7 +200,7 @@ def ingest_landing(
                 waiting_for = failed[0]
         try:
             journal.con.execute("checkpoint")
-        except Exception:  # noqa: BLE001 - a checkpoint is an optimisation; the WAL holds the commits
+        except Exception:  # a checkpoint is an optimisation; the WAL holds the commits
             log.warning("checkpoint 失败（提交的数据在预写日志中，不受影响）", exc_info=True)
     finally:
         journal.con.close()

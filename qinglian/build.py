@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qinglian.errors import UserError
 from qinglian.settings import DBT_PROJECT_DIR
 
 RAW_TABLES = ("ingest_files", "regions", "departments", "tasks", "task_progress", "units", "inspections",
@@ -24,7 +25,7 @@ RAW_TABLES = ("ingest_files", "regions", "departments", "tasks", "task_progress"
 _KIND_ZH = {"model": "模型", "seed": "规则种子", "test": "数据测试", "unit_test": "单元测试", "snapshot": "快照"}
 
 
-class BuildError(RuntimeError):
+class BuildError(UserError):
     """dbt could not run at all (no warehouse, no raw layer, a project that does not parse…)."""
 
 
@@ -189,10 +190,10 @@ def build_marts(warehouse: Path, select: str | None = None, vars: dict | None = 
     (tests edit a copy's rules). Returns the counts; raises BuildError when dbt cannot run at
     all, and also when anything fails if raise_on_failure is set.
     """
-    from dbt.cli.main import dbtRunner
-
     warehouse = Path(warehouse).resolve()
     check_warehouse(warehouse)
+    from dbt.cli.main import dbtRunner
+
     project = Path(project_dir or DBT_PROJECT_DIR).resolve()
     args = ["build", "--project-dir", str(project), "--profiles-dir", str(project)]
     if target_path is not None:
