@@ -126,7 +126,26 @@ class Decision:
 
 
 class CommitFailed(Exception):
-    """The transaction did not commit (disk full, I/O error…): nothing of the batch was recorded."""
+    """The transaction did not commit: nothing of the batch was recorded.
+
+    `transient` failures (a full disk, an I/O error, a database that must be reopened) are the
+    run's problem, not the file's: the file is retried next run. Others (the rows cannot be
+    stored as they are) would fail again on every run; the caller records the file as rejected.
+    """
+
+    def __init__(self, message: str, transient: bool = True):
+        super().__init__(message)
+        self.transient = transient
+
+
+_TRANSIENT = (OSError, MemoryError, duckdb.IOException, duckdb.FatalException, duckdb.InterruptException,
+              duckdb.OutOfMemoryException, duckdb.ConnectionException, duckdb.PermissionException,
+              duckdb.TransactionException, duckdb.ResourceInUseException)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, _TRANSIENT) or any(w in text for w in ("no space", "disk", "file too large", "i/o error", "invalidated"))
 
 
 _FILE_SCHEMA = {
@@ -184,7 +203,7 @@ class Journal:
             con.execute("commit")
         except Exception as exc:
             self._abort()
-            raise CommitFailed(_commit_problem(exc)) from exc
+            raise CommitFailed(_commit_problem(exc), _is_transient(exc)) from exc
         finally:
             for name in ("_files", "_rejects"):
                 with suppress(Exception):  # the connection may be gone after a failed commit
@@ -246,7 +265,7 @@ def _commit_problem(exc: Exception) -> str:
         return "磁盘空间不足，本文件未入库（已全部回退）；清理磁盘后重新运行即可"
     if "i/o" in text or "io error" in text or "ioexception" in type(exc).__name__.lower():
         return "写入数据仓库时发生读写错误，本文件未入库（已全部回退）；排除故障后重新运行即可"
-    return "写入数据仓库失败，本文件未入库（已全部回退）；详情见日志，排除故障后重新运行即可"
+    return "写入数据仓库失败，本文件未入库（已全部回退）；详情已记入系统日志"
 
 
 def _check_identity(d: Decision) -> None:
@@ -256,7 +275,8 @@ def _check_identity(d: Decision) -> None:
         return
     loaded = sum(t.height for name, t in p.tables.items() if name != "survey_answers")
     if loaded != p.rows_loaded:
-        raise CommitFailed(f"行数核对失败：读入 {p.rows_read} 行，入库 {loaded} 行，拒收 {p.rows_rejected} 行（系统错误，已记入日志）")
+        raise CommitFailed(f"行数核对失败：读入 {p.rows_read} 行，入库 {loaded} 行，拒收 {p.rows_rejected} 行（系统错误，已记入日志）",
+                           transient=False)
 
 
 def _message(d: Decision) -> str | None:

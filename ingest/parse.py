@@ -25,7 +25,7 @@ from ingest.contracts import (
     UNIT_STAGES,
     Contract,
 )
-from ingest.errors import FileRejected
+from ingest.errors import FileRejected, is_reader_failure
 from ingest.layout import (
     HEADER_SCAN_ROWS,
     Layout,
@@ -499,8 +499,7 @@ def parse_bytes(data: bytes, rel: str, folder_source: str, resolver: Resolver, k
     except BaseException as exc:
         # A file nobody foresaw (or a reader panic) is that file's outcome, not the end of the
         # batch; the traceback goes to the log for a developer.
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)) or not (
-                isinstance(exc, Exception) or type(exc).__name__ == "PanicException"):
+        if not is_reader_failure(exc):
             raise
         log.exception("解析文件 %s 时发生意外错误", rel)
         _reject(parsed, "文件无法解析（内容不符合 Excel/CSV 的正常结构，详情已记入系统日志）；请用 Excel 打开后另存为 .xlsx 再报送")

@@ -9,10 +9,11 @@ made. So:
 - a copy of a file is called a duplicate only once its original has committed;
 - killed at any moment, the warehouse holds a prefix of that order, and a re-run decides the rest
   the same way: the state after the re-run is the state of an uninterrupted run;
-- a file that vanishes, cannot be read, or cannot be committed (disk full) gets its own outcome
-  and the batch goes on; a failure is not recorded in the journal, so the next run retries it;
-- if a reference file fails, the stages that resolve against it wait for the next run rather
-  than reject rows for names it would have defined.
+- a file that vanishes gets its own outcome and the batch goes on; one that cannot be read or
+  committed (an I/O error, a full disk) gets its own outcome too, is not recorded (the next run
+  retries it), and the files after it in the order wait for that next run, so that the journal
+  stays a prefix of the order — corrections keep their order, copies their original, file ids
+  their values — and the next run ends exactly where an uninterrupted run would.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ STAGES: tuple[tuple[str | None, ...], ...] = (
     tuple(s for s in SOURCES if s not in ("regions", "departments", "tasks")),
     (None,),  # files at the landing root or in an unknown folder
 )
-REFERENCE_STAGES = 2
 
 # Below this many files a pool's start-up costs more than it saves.
 PARALLEL_MIN_FILES = 24
@@ -184,20 +184,12 @@ def ingest_landing(
     con = connect(warehouse)
     journal = Journal(con, warehouse)
     try:
-        waiting_for: str | None = None
-        for number, stage in enumerate(STAGES):
+        halted: str | None = None  # the first file this run could not process
+        for stage in STAGES:
             files = [e for e in entries if e.kind == "file" and e.source in stage
                      and (e.source in wanted or (e.source is None and not sources))]
-            if not files:
-                continue
-            if waiting_for is not None:
-                for e in files:
-                    report(FileOutcome(e.rel, e.source, "failed",
-                                       message=f"参考数据文件 {waiting_for} 本次未能入库，本文件留待下次运行一并处理"))
-                continue
-            failed = _run_stage(landing, journal, files, limits, quarter, report, on_progress)
-            if failed and number < REFERENCE_STAGES:
-                waiting_for = failed[0]
+            if files:
+                halted = _run_stage(landing, journal, files, limits, quarter, report, on_progress, halted)
         try:
             journal.con.execute("checkpoint")
         except Exception:  # a checkpoint is an optimisation; the WAL holds the commits
@@ -207,44 +199,71 @@ def ingest_landing(
     return summary
 
 
+def _waiting(p: ParsedFile | Entry, first: str) -> FileOutcome:
+    """A file that is not decided this run because an earlier one could not be processed."""
+    if isinstance(p, Entry):
+        return FileOutcome(p.rel, p.source, "failed", message=f"等待：本次运行中 {first} 未能处理，其后的文件留待下次运行依次处理")
+    return FileOutcome(p.rel, p.source, "failed", p.submitter_name, p.period,
+                       message=f"等待：本次运行中 {first} 未能处理，其后的文件留待下次运行依次处理")
+
+
 def _run_stage(landing: Path, journal: Journal, files: list[Entry], limits: Limits, quarter: str | None,
-               report: Callable[[FileOutcome], None], on_progress: Callable[[str], None] | None) -> list[str]:
-    """Decide a stage's files in order; returns the paths that failed (to be retried next run)."""
+               report: Callable[[FileOutcome], None], on_progress: Callable[[str], None] | None,
+               halted: str | None) -> str | None:
+    """Decide a stage's files in order. Returns the first file the run could not process, if any.
+
+    From the first failure on, nothing more is committed in this run: the journal then holds a
+    prefix of the fixed order, exactly as after a kill, and the next run continues it, so the
+    final state (file ids included) is the one an uninterrupted run reaches. Every file is still
+    read and gets its outcome line; a file that merely vanished is no failure.
+    """
+    if halted is not None:
+        for e in files:
+            report(_waiting(e, halted))
+        return halted
     resolver, known_tasks = load_resolver(journal.con), load_known_tasks(journal.con)
     work = _Worker(landing, journal, resolver, known_tasks, limits)
     pending: list[_Read] = []
     for item in _read_all(work, files, on_progress):
         if item.outcome is not None:
             report(item.outcome)
+            if item.outcome.outcome == "failed" and halted is None:
+                halted = item.outcome.rel
         elif item.parsed is not None and not in_scope(item.parsed.period, quarter):
             p = item.parsed
             report(FileOutcome(p.rel, p.source, "later", p.submitter_name, p.period,
                                message=f"属于 {p.period}，将在该季度的运行中处理"))
         else:
             pending.append(item)
-    failed: list[str] = []
-    failed_shas: dict[str, str] = {}
     for item in sorted(pending, key=_order_key):
         p = item.parsed
         assert p is not None
-        if item.outcome is None and p.sha256 in failed_shas:
-            # Its original did not commit: whether it is a duplicate is decided with it, next run.
-            report(FileOutcome(p.rel, p.source, "failed", p.submitter_name, p.period,
-                               message=f"与 {failed_shas[p.sha256]} 内容相同，该文件本次未能入库，留待下次运行一并处理"))
-            failed.append(p.rel)
+        if halted is not None:
+            report(_waiting(p, halted))
             continue
-        original = journal.original_of(p.sha256, p.rel)
-        decision = Decision(p, duplicate_of=original)
+        decision = Decision(p, duplicate_of=journal.original_of(p.sha256, p.rel))
         try:
             (outcome,) = journal.commit([decision])
         except CommitFailed as exc:
             log.warning("文件 %s 未能入库：%s", p.rel, exc, exc_info=exc.__cause__ or exc)
-            report(FileOutcome(p.rel, p.source, "failed", p.submitter_name, p.period, message=str(exc)))
-            failed.append(p.rel)
-            failed_shas.setdefault(p.sha256, p.rel)
-            continue
+            outcome = None if exc.transient else _reject_unloadable(journal, p, str(exc))
+            if outcome is None:
+                report(FileOutcome(p.rel, p.source, "failed", p.submitter_name, p.period, message=str(exc)))
+                halted = p.rel
+                continue
         report(outcome)
-    return failed
+    return halted
+
+
+def _reject_unloadable(journal: Journal, p: ParsedFile, problem: str) -> FileOutcome | None:
+    """A file whose rows cannot be stored would fail on every run: record it as rejected (nothing of
+    it loaded) so the run can go on; None if even that cannot be committed."""
+    rejected = replace(p, tables={}, error=f"入库失败，本文件未载入任何数据：{problem}；请联系管理员", rows_rejected=p.rows_read)
+    try:
+        (outcome,) = journal.commit([Decision(rejected)])
+    except CommitFailed:
+        return None
+    return outcome
 
 
 def dry_run(data: bytes, name: str, source: str, warehouse: Path | None = None, limits: Limits | None = None) -> ParsedFile:

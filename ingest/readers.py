@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import fastexcel
 import polars as pl
 
-from ingest.errors import FileRejected, UnreadableFile
+from ingest.errors import FileRejected, UnreadableFile, is_reader_failure
 from ingest.limits import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
@@ -92,7 +92,7 @@ def _open_excel(data: bytes) -> fastexcel.ExcelReader:
     try:
         return fastexcel.read_excel(data)
     except BaseException as exc:  # calamine raises several types (and panics) for corrupt files
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if not is_reader_failure(exc):
             raise
         if any(w in str(exc).lower() for w in _ENCRYPTED_WORDS):
             raise FileRejected("文件设置了打开密码（已加密），系统无法读取；请在 Excel 中取消密码后重新报送") from None
@@ -114,7 +114,7 @@ def read_excel(data: bytes, facts: FileFacts) -> list[SheetGrid]:
             sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
             frame = sheet.to_polars()
         except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if not is_reader_failure(exc):
                 raise
             raise FileRejected(f"工作表「{name}」无法读取，请检查文件是否损坏") from None
         if frame.width == 0 or frame.height == 0:

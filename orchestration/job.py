@@ -127,5 +127,9 @@ def _report(console: Console, result, quarter: str, serving: Path) -> None:
     if result.success:
         console.print(f"[green]{quarter} 季度任务完成：指标已构建，驾驶舱数据已发布 → {serving}[/green]")
         return
+    from qinglian import stopping
+
+    if stopping.requested() is not None:
+        return  # the command says it was stopped
     reasons = _failure_reasons(result) or ["未知原因（详见日志）"]
     console.print(f"[red]{quarter} 季度任务未完成 — {'；'.join(reasons)}；驾驶舱仍显示上一次发布的数据[/red]")

@@ -14,18 +14,16 @@ import os
 import re
 import signal
 import sys
-from contextlib import suppress
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from qinglian import stopping
 from qinglian.errors import (
     EXIT_INTERNAL,
     EXIT_OK,
-    EXIT_SIGINT,
-    EXIT_SIGTERM,
     EXIT_USAGE,
     UserError,
     WorkFailed,
@@ -326,23 +324,6 @@ def bench(
 
 # --- the entry point -------------------------------------------------------------------------------
 
-_signal_received: int | None = None
-
-
-def _on_signal(signum: int, frame: object) -> None:
-    """SIGTERM and SIGINT end the command like Ctrl+C: finally-blocks run (connections close, the
-    run lock is released, temporary files are removed) and child processes die with us."""
-    global _signal_received
-    _signal_received = signum
-    raise KeyboardInterrupt
-
-
-def _install_signal_handlers() -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with suppress(ValueError, OSError):  # not the main thread (tests calling main() from a thread)
-            signal.signal(sig, _on_signal)
-
-
 def _option_value(argv: list[str], names: list[str]) -> str | None:
     for i, arg in enumerate(argv):
         for name in names:
@@ -412,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     log_file = logs.setup(argv)
-    _install_signal_handlers()
+    stopping.install(on_forced=lambda signum: err_console.print(f"[yellow]{STOPPED}[/yellow]"))
     log.info("qinglian %s", " ".join(argv))
     code = EXIT_OK
     try:
@@ -436,16 +417,25 @@ def main(argv: list[str] | None = None) -> int:
             log.exception("意外错误")
             err_console.print(f"[red]发生意外错误（{type(exc).__name__}），命令未完成。详细信息已写入日志 {log_file}[/red]")
             code = EXIT_INTERNAL
+    if stopping.requested() is not None and code != EXIT_OK:
+        # However the command ended (an interrupted step, a failed run), it was stopped.
+        code = _stopped(None)
     log.info("退出码 %s", code)
     return code
 
 
-def _stopped(exc: BaseException) -> int:
-    sig = _signal_received or signal.SIGINT
-    code = EXIT_SIGTERM if sig == signal.SIGTERM else EXIT_SIGINT
-    log.warning("收到信号 %s，已停止", sig)
-    err_console.print("[yellow]已停止：本次运行未完成。已提交的文件已保存，重新运行即可从中断处继续；驾驶舱仍显示上一次发布的数据[/yellow]")
-    return code
+STOPPED = "已停止：本次运行未完成。已提交的文件已保存，重新运行即可从中断处继续；驾驶舱仍显示上一次发布的数据"
+_stop_reported = False
+
+
+def _stopped(exc: BaseException | None) -> int:
+    global _stop_reported
+    sig = stopping.requested() or signal.SIGINT
+    if not _stop_reported:
+        log.warning("收到信号 %s，已停止", sig)
+        err_console.print(f"[yellow]{STOPPED}[/yellow]")
+        _stop_reported = True
+    return stopping.exit_code(sig)
 
 
 def _markup_safe(text: str) -> str:

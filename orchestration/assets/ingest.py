@@ -65,7 +65,11 @@ _CHECKS = [
 
 @multi_asset(name="ingest_landing", specs=_SPECS, check_specs=_CHECKS, partitions_def=quarterly_partitions, can_subset=False)
 def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult | AssetCheckResult]:
+    from qinglian import stopping
+
     quarter = context.partition_key
+    if stopping.requested() is not None:
+        raise Failure(description="已收到停止信号，未读取报送文件")
     with warehouse.lock(f"季度任务 {quarter}：读取报送文件"):
         summary = ingest_landing(warehouse.landing, warehouse.warehouse, quarter=quarter)
         for f in summary.files:

@@ -18,6 +18,10 @@ from orchestration.resources import WarehouseResource
     description="驾驶舱读取的只读发布副本：全部阻断性检查通过后才原子替换，并冻结本季度排名",
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    from qinglian import stopping
+
+    if stopping.requested() is not None:
+        raise Failure(description="已收到停止信号，未发布")
     try:
         with warehouse.lock(f"季度任务 {context.partition_key}：发布驾驶舱数据"):
             result = publish(warehouse.warehouse, warehouse.serving, context.partition_key, context.run.run_id)
