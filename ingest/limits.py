@@ -106,7 +106,7 @@ class SheetFacts:
     """What a reader will allocate for one worksheet, and where its grid starts."""
 
     name: str
-    first_row: int = 0  # 1-based row of the first cell with a value; 0 = no cells
+    first_row: int = 0  # 1-based row of the first cell with a value; 0 = no cells (the grid starts at row 1)
     last_row: int = 0
     first_col: int = 0  # 0-based
     last_col: int = -1
@@ -116,7 +116,8 @@ class SheetFacts:
 
     @property
     def height(self) -> int:
-        return self.last_row - self.first_row + 1 if self.first_row else 0
+        """Rows of the grid as read (the reader pads the rows above the first cell): the last row."""
+        return self.last_row if self.first_row else 0
 
     @property
     def width(self) -> int:
@@ -497,7 +498,7 @@ def check_sheet_bounds(facts: SheetFacts, limits: Limits) -> None:
     if not facts.first_row:
         return
     height, width = facts.height, facts.width
-    where = f"工作表「{facts.name}」的内容从第 {facts.first_row} 行延伸到第 {facts.last_row} 行、从 {column_letters(facts.first_col)} 列到 {column_letters(facts.last_col)} 列"
+    where = f"工作表「{facts.name}」的内容延伸到第 {facts.last_row} 行、从 {column_letters(facts.first_col)} 列到 {column_letters(facts.last_col)} 列"
     if height > limits.rows:
         raise FileRejected(_limit_reason(f"{where}（共 {height} 行），超过单个工作表 {limits.rows} 行的上限", "ROWS"))
     if width > limits.columns:

@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+
+import polars as pl
 
 from ingest.contracts import CONTRACTS, LOAD_ORDER, SOURCE_LABELS, SOURCES
 from ingest.landing import Entry, LandingError, NotRead, ReadFailed, Vanished, read, scan
@@ -98,13 +103,26 @@ def _misplaced_reason(e: Entry, grids_source: str | None) -> str:
     return f"文件放在{e.where}，不在任何来源文件夹中；请按内容放入对应的来源文件夹（{folders}）后重新运行"
 
 
+# Memory: a file is read whole and parsed into frames, so one file costs a bounded multiple of its
+# limits. Large files are read and parsed one at a time (the pool's other workers keep the small
+# ones moving), and parse results waiting for their turn to commit beyond a budget are spilled to
+# Arrow files: the ingest's peak memory does not grow with the number of large files in a folder.
+BIG_FILE_BYTES = 4 * 1024 * 1024
+PENDING_BUDGET_BYTES = 256 * 1024 * 1024
+
+
 class _Worker:
     """Read, hash and parse one entry; pure apart from reading the file (safe on a thread pool)."""
 
     def __init__(self, landing: Path, journal: Journal, resolver: Resolver, known_tasks: frozenset[str], limits: Limits):
         self.landing, self.journal, self.resolver, self.known_tasks, self.limits = landing, journal, resolver, known_tasks, limits
+        self.big = threading.Lock()
 
     def __call__(self, e: Entry) -> _Read:
+        with self.big if e.size > BIG_FILE_BYTES else nullcontext():
+            return self._work(e)
+
+    def _work(self, e: Entry) -> _Read:
         import hashlib
 
         try:
@@ -224,6 +242,14 @@ def _run_stage(landing: Path, journal: Journal, files: list[Entry], limits: Limi
     resolver, known_tasks = load_resolver(journal.con), load_known_tasks(journal.con)
     work = _Worker(landing, journal, resolver, known_tasks, limits)
     pending: list[_Read] = []
+    with _Spill() as spill:
+        halted = _decide(journal, work, files, quarter, report, on_progress, pending, spill)
+    return halted
+
+
+def _decide(journal: Journal, work: _Worker, files: list[Entry], quarter: str | None, report: Callable[[FileOutcome], None],
+            on_progress: Callable[[str], None] | None, pending: list[_Read], spill: _Spill) -> str | None:
+    halted: str | None = None
     for item in _read_all(work, files, on_progress):
         if item.outcome is not None:
             report(item.outcome)
@@ -234,6 +260,7 @@ def _run_stage(landing: Path, journal: Journal, files: list[Entry], limits: Limi
             report(FileOutcome(p.rel, p.source, "later", p.submitter_name, p.period,
                                message=f"属于 {p.period}，将在该季度的运行中处理"))
         else:
+            spill.hold(item.parsed)
             pending.append(item)
     for item in sorted(pending, key=_order_key):
         p = item.parsed
@@ -241,6 +268,7 @@ def _run_stage(landing: Path, journal: Journal, files: list[Entry], limits: Limi
         if halted is not None:
             report(_waiting(p, halted))
             continue
+        spill.restore(p)
         decision = Decision(p, duplicate_of=journal.original_of(p.sha256, p.rel))
         try:
             (outcome,) = journal.commit([decision])
@@ -252,7 +280,49 @@ def _run_stage(landing: Path, journal: Journal, files: list[Entry], limits: Limi
                 halted = p.rel
                 continue
         report(outcome)
+        p.tables, p.rejects = {}, p.rejects.clear()  # committed: the frames are no longer needed
     return halted
+
+
+class _Spill:
+    """Parse results beyond the memory budget wait in Arrow IPC files, not in memory."""
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.dir: tempfile.TemporaryDirectory | None = None
+        self.spilled: dict[int, tuple[dict[str, Path], Path]] = {}
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.dir is not None:
+            self.dir.cleanup()
+
+    def hold(self, p: ParsedFile) -> None:
+        size = sum(t.estimated_size() for t in p.tables.values()) + p.rejects.estimated_size()
+        if self.held + size <= PENDING_BUDGET_BYTES or size < (1 << 20):
+            self.held += size
+            return
+        if self.dir is None:
+            self.dir = tempfile.TemporaryDirectory(prefix="qinglian-ingest-")
+        base = Path(self.dir.name) / str(len(self.spilled))
+        tables = {}
+        for name, frame in p.tables.items():
+            tables[name] = base.with_name(f"{base.name}-{name}.arrow")
+            frame.write_ipc(tables[name])
+        rejects = base.with_name(f"{base.name}-rejects.arrow")
+        p.rejects.write_ipc(rejects)
+        self.spilled[id(p)] = (tables, rejects)
+        p.tables, p.rejects = {}, p.rejects.clear()
+
+    def restore(self, p: ParsedFile) -> None:
+        paths = self.spilled.pop(id(p), None)
+        if paths is None:
+            return
+        tables, rejects = paths
+        p.tables = {name: pl.read_ipc(path, memory_map=False) for name, path in tables.items()}
+        p.rejects = pl.read_ipc(rejects, memory_map=False)
 
 
 def _reject_unloadable(journal: Journal, p: ParsedFile, problem: str) -> FileOutcome | None:

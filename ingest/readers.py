@@ -50,7 +50,7 @@ def _fill_merges(frame: pl.DataFrame, geometry: SheetFacts) -> pl.DataFrame:
         return frame
     width = frame.width - 1
     rows = frame.height
-    offset = geometry.first_row or 1
+    offset = 1  # the grid starts at Excel row 1 (skip_rows=0 keeps the rows above the first cell)
     updates: dict[str, list[tuple[int, str]]] = {}
     for r1, c1, r2, c2 in geometry.merges:
         c1g, c2g = c1 - geometry.first_col, c2 - geometry.first_col
@@ -119,14 +119,14 @@ def read_excel(data: bytes, facts: FileFacts) -> list[SheetGrid]:
             raise FileRejected(f"工作表「{name}」无法读取，请检查文件是否损坏") from None
         if frame.width == 0 or frame.height == 0:
             continue
-        first_row = 1
         if geometry is not None:
             if (frame.height, frame.width) != (geometry.height, geometry.width):
-                # The reader's used range must be the one measured, or row numbers would be wrong.
+                # The grid must be the range measured before reading, or cells would be misplaced.
                 raise FileRejected(f"工作表「{name}」的结构异常，无法准确定位行号；请用 Excel 打开后另存为 .xlsx 再报送")
-            first_row = geometry.first_row
             frame = _lotus_dates(frame, data, facts.sheet_paths.get(name, ""), geometry)
-        frame = _finish(frame, first_row)
+        # A date cell is shown by Excel as 2025-03-31; calamine appends a midnight time.
+        frame = frame.with_columns(pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "${1}") for c in frame.columns)
+        frame = _finish(frame)
         if geometry is not None:
             frame = _fill_merges(frame, geometry)
         grids.append(SheetGrid(name, frame))
@@ -153,7 +153,7 @@ def _lotus_dates(frame: pl.DataFrame, data: bytes, path: str, geometry: SheetFac
         for i, text in enumerate(col):
             if text is None or not _SUSPECT_DATE.match(text):
                 continue
-            ref = f"{column_letters(geometry.first_col + j)}{geometry.first_row + i}".encode()
+            ref = f"{column_letters(geometry.first_col + j)}{i + 1}".encode()
             m = re.search(rb'<c r="' + ref + rb'"[^>]*>(?:<f[^>]*>[^<]*</f>|<f[^>]*/>)?<v>([^<]*)</v>', xml)
             try:
                 serial = float(m[1]) if m else None

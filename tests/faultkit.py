@@ -78,8 +78,23 @@ def kill_self() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+HWM_ENV = "QINGLIAN_TEST_PEAK_FILE"
+
+
+def _write_peak() -> None:
+    """This process's peak resident memory (VmHWM: the high-water mark of its own address space,
+    which, unlike ru_maxrss, does not include the test process it was forked from)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            Path(os.environ[HWM_ENV]).write_text(str(int(line.split()[1]) * 1024))
+
+
 def child_main() -> None:
     """Entry of a child process: arm the faults named in $QINGLIAN_TEST_FAULTS, then run the CLI."""
+    if os.environ.get(HWM_ENV):
+        import atexit
+
+        atexit.register(_write_peak)
     for spec in json.loads(os.environ.get(FAULTS_ENV, "[]")):
         arm(spec["target"], int(spec["call"]), spec["when"], kill_self)
     from qinglian.cli import main
@@ -91,7 +106,7 @@ def qinglian(args: list[str], env: dict[str, str] | None = None, faults: list[di
              timeout: float = 300, preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess:
     """Run the CLI in a child (with faults armed if given) and wait for it."""
     environment = minimal_env(env)
-    if faults:
+    if faults is not None:
         environment[FAULTS_ENV] = json.dumps(faults)
         cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); import tests.faultkit as f; f.child_main()", *args]
     else:

@@ -10,6 +10,7 @@ later quarter), so that a kill-and-rerun costs seconds, not a minute.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -156,7 +157,7 @@ def _memoize_parsing(monkeypatch) -> None:
                tuple(sorted(known_tasks)))
         if key not in cache:
             cache[key] = real(data, rel, source, resolver, known_tasks, **kw)
-        return cache[key]
+        return dataclasses.replace(cache[key])  # the run may clear or spill its copy
 
     monkeypatch.setattr(pipeline, "parse_bytes", parse_bytes)
 
