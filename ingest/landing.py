@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from ingest.contracts import SOURCES
 from ingest.limits import Limits
-from qinglian.errors import UserError
+from qinglian.errors import UserError, os_reason
 
 # Office lock files (~$…), hidden files (.…) and notes/manifests by convention (_…) are not
 # submissions; they are listed with that reason and not read.
@@ -156,13 +156,7 @@ def _link_reason(fd: int, name: str, rel_parts: tuple[str, ...], landing: Path) 
 
 
 def _why(exc: OSError) -> str:
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "权限不足"
-    if exc.errno == errno.EIO:
-        return "磁盘读取错误"
-    if exc.errno == errno.ELOOP:
-        return "是链接"
-    return exc.strerror or "读取错误"
+    return os_reason(exc)
 
 
 def read(landing: Path, entry: Entry, limits: Limits) -> bytes:

@@ -32,7 +32,7 @@ from ingest.contracts import REFERENCE_SOURCES
 from ingest.outcomes import LOADED, FileOutcome, label
 from ingest.parse import ParsedFile
 from ingest.resolve import Resolver
-from qinglian.errors import UserError
+from qinglian.errors import UserError, os_reason
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +52,19 @@ def connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnecti
             warehouse.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(warehouse), read_only=read_only)
     except OSError as exc:
-        raise WarehouseError(f"无法创建数据仓库 {warehouse}（{exc.strerror or exc}），请检查路径和权限") from exc
+        raise WarehouseError(f"无法创建数据仓库 {warehouse}（{os_reason(exc)}），请检查路径和权限") from exc
     except duckdb.Error as exc:
-        raise WarehouseError(_warehouse_problem(warehouse, exc)) from exc
+        raise WarehouseError(warehouse_problem(warehouse, exc)) from exc
     if not read_only:
         try:
             con.execute(resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8"))
         except duckdb.Error as exc:
             con.close()
-            raise WarehouseError(_warehouse_problem(warehouse, exc)) from exc
+            raise WarehouseError(warehouse_problem(warehouse, exc)) from exc
     return con
 
 
-def _warehouse_problem(warehouse: Path, exc: Exception) -> str:
+def warehouse_problem(warehouse: Path, exc: Exception) -> str:
     text = str(exc)
     if "lock" in text.lower():
         return (f"数据仓库 {warehouse} 正被其他程序打开（如另一个任务、DuckDB 命令行或分析工具），"

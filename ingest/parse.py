@@ -527,7 +527,9 @@ def parse_file(path: Path, rel: str, folder_source: str, resolver: Resolver, kno
         data = path.read_bytes()
     except OSError as exc:
         parsed = ParsedFile(path=path, rel=rel, source=folder_source, sha256=sha256 or "")
-        _reject(parsed, f"文件无法读取（{exc.strerror or '读取错误'}）")
+        from qinglian.errors import os_reason
+
+        _reject(parsed, f"文件无法读取（{os_reason(exc)}）")
         return parsed
     return parse_bytes(data, rel, folder_source, resolver, known_tasks, sha256=sha256, limits=limits, path=path)
 

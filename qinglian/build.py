@@ -9,6 +9,7 @@ through QINGLIAN_WAREHOUSE, which is set for the duration of the call only.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from qinglian.errors import UserError
 from qinglian.settings import DBT_PROJECT_DIR
+
+log = logging.getLogger(__name__)
 
 RAW_TABLES = ("ingest_files", "regions", "departments", "tasks", "task_progress", "units", "inspections",
               "survey_responses", "survey_answers", "cases")
@@ -92,10 +95,14 @@ def check_warehouse(warehouse: Path) -> None:
 
     if not warehouse.exists():
         raise BuildError(f"数据仓库文件不存在：{warehouse}。请先运行 qinglian ingest 读取报送文件。")
+    if warehouse.is_dir():
+        raise BuildError(f"数据仓库路径 {warehouse} 是一个文件夹，请指定 .duckdb 文件（如 data/warehouse.duckdb）")
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
-        raise BuildError(f"无法打开数据仓库 {warehouse}（可能正被其他程序占用）：{exc}") from exc
+        from ingest.load import warehouse_problem
+
+        raise BuildError(f"无法打开数据仓库：{warehouse_problem(warehouse, exc)}") from exc
     try:
         present = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
@@ -211,12 +218,14 @@ def build_marts(warehouse: Path, select: str | None = None, vars: dict | None = 
         try:
             invocation = dbtRunner().invoke(args)
         except Exception as exc:  # dbt raises only for problems outside the project (e.g. bad args)
-            raise BuildError(f"dbt 无法运行：{exc}") from exc
+            log.exception("dbt 无法运行")
+            raise BuildError("dbt 无法运行（参数或环境有误，详情见日志）") from exc
         finally:
             release_warehouse()
     elapsed = time.perf_counter() - started
     if invocation.exception is not None and invocation.result is None:
-        raise BuildError(f"dbt 无法运行（项目解析或数据仓库连接失败）：{invocation.exception}")
+        log.error("dbt 无法运行：%s", invocation.exception)
+        raise BuildError("dbt 无法运行（项目解析或数据仓库连接失败，详情见日志）")
     result = _summarise(invocation.result, elapsed)
     if invocation.exception is not None:
         result.success = False

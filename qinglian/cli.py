@@ -27,6 +27,7 @@ from qinglian.errors import (
     EXIT_USAGE,
     UserError,
     WorkFailed,
+    os_reason,
 )
 from qinglian.settings import default_landing, default_warehouse, serving_path
 
@@ -34,11 +35,11 @@ app = typer.Typer(help="清廉建设数据仓库（Qinglian）命令行", no_arg
                   pretty_exceptions_enable=False)
 # Piped output (make run in CI, logs) gets wide lines instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+err_console = Console(stderr=True, soft_wrap=True)  # one message, one line, however long
 log = logging.getLogger("qinglian.cli")
 
 WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="数据仓库文件（默认 data/warehouse.duckdb 或 $QINGLIAN_WAREHOUSE）")]
-QUARTER_PATTERN = re.compile(r"^(20\d{2})\s*[Qq]([1-4])$")
+QUARTER_PATTERN = re.compile(r"^(\d{4})\s*[Qq]([1-4])$")
 
 
 def _warehouse(path: Path | None) -> Path:
@@ -94,7 +95,7 @@ def demo(
         with console.status("正在生成演示数据…"):
             manifest = generate(out, scale=scale, seed=seed, quarters=quarters)
     except OSError as exc:
-        raise UserError(f"无法写入演示数据文件夹 {out}（{exc.strerror or exc}），请检查路径和磁盘空间") from exc
+        raise UserError(f"无法写入演示数据文件夹 {out}（{os_reason(exc)}），请检查路径和磁盘空间") from exc
     files = manifest.get("files", [])
     console.print(f"已生成 {len(files)} 个报送文件 → {out}")
 
@@ -134,11 +135,13 @@ def ingest(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """读取落地文件夹中的全部报送文件，逐个给出处理结果；有拒收也以 0 退出。"""
+    from ingest.limits import Limits
     from qinglian.runlock import warehouse_lock
 
     if not landing.is_dir():
         raise UserError(f"落地文件夹不存在或不是文件夹：{landing}。请检查 --landing 参数")
     target = _warehouse(warehouse)
+    Limits.from_env()  # a mistyped limit is refused before anything is created
     with warehouse_lock(target, "qinglian ingest 读取报送文件"):
         run_ingest(landing, target)
 
@@ -158,7 +161,7 @@ def template(
     try:
         write_template(source, out)
     except OSError as exc:
-        raise UserError(f"无法写入模板文件 {out}（{exc.strerror or exc}），请检查路径和权限") from exc
+        raise UserError(f"无法写入模板文件 {out}（{os_reason(exc)}），请检查路径和权限") from exc
     console.print(f"已生成填报模板 → {out}")
 
 
@@ -201,6 +204,9 @@ def run(
             console.print(f"已生成演示落地文件夹 → {landing}")
     elif not landing.is_dir():
         raise UserError(f"落地文件夹不存在或不是文件夹：{landing}。请检查 --landing 参数（未创建数据仓库，未做任何改动）")
+    from ingest.limits import Limits
+
+    Limits.from_env()
     from orchestration.job import run_quarterly
 
     quarter = quarter or _demo_last_quarter(landing)
@@ -218,6 +224,17 @@ def run(
         os.environ.setdefault("QINGLIAN_SERVING", str(serving_path(target)))
         raise typer.Exit(serve(port=port))
     console.print(f"启动驾驶舱：uv run qinglian dashboard --port {port}")
+
+
+def _published_quarters(serving: Path) -> list[str]:
+    """The quarters the serving copy has a published ranking for."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(serving), read_only=True) as con:
+            return [r[0] for r in con.execute("select distinct quarter from marts.scorecard_quarterly order by 1").fetchall()]
+    except duckdb.Error as exc:
+        raise UserError(f"发布副本 {serving} 无法读取（可能已损坏或正在被替换）；请稍后重试，或重新运行 qinglian run 发布") from exc
 
 
 def _demo_last_quarter(landing: Path) -> str | None:
@@ -260,6 +277,9 @@ def bulletin(
         raise UserError(f"找不到已发布的驾驶舱数据 {serving}：请先运行 qinglian run 完成一次发布")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} 是一个文件，请指定存放通报的文件夹")
+    published = _published_quarters(serving)
+    if key not in published:
+        raise UserError(f"发布副本中没有 {key} 的排名；可选：{'、'.join(published) or '无'}（请用 --quarter 指定其中之一）")
     from dashboards.bulletin import write_bulletin
 
     try:
@@ -269,7 +289,7 @@ def bulletin(
             raise UserError(f"{exc}（请用 --quarter 指定其中之一）") from exc
         raise
     except OSError as exc:
-        raise UserError(f"无法写入通报文件夹 {out}（{exc.strerror or exc}），请检查路径和权限") from exc
+        raise UserError(f"无法写入通报文件夹 {out}（{os_reason(exc)}），请检查路径和权限") from exc
     for p in paths:
         console.print(f"已生成 → {p}")
 
@@ -294,7 +314,7 @@ def report(
     try:
         path = write_clerk_report_xlsx(con, out)
     except OSError as exc:
-        raise UserError(f"无法写入 {out}（{exc.strerror or exc}），请检查路径和权限") from exc
+        raise UserError(f"无法写入 {out}（{os_reason(exc)}），请检查路径和权限") from exc
     finally:
         con.close()
     console.print(f"已导出数据质量问题清单 → {path}")

@@ -37,3 +37,16 @@ class Busy(UserError):
     """Another run is using the warehouse."""
 
     exit_code = EXIT_BUSY
+
+
+def os_reason(exc: BaseException) -> str:
+    """An operating-system error in Chinese (what the person can check), never its English text."""
+    import errno
+
+    code = getattr(exc, "errno", None)
+    return {
+        errno.EACCES: "权限不足", errno.EPERM: "权限不足", errno.ENOSPC: "磁盘空间不足", errno.EFBIG: "磁盘空间或文件大小已达上限",
+        errno.ENOENT: "路径不存在", errno.ENOTDIR: "路径中有一段不是文件夹", errno.EISDIR: "是一个文件夹",
+        errno.EROFS: "文件系统只读", errno.EIO: "磁盘读写错误", errno.ELOOP: "是链接", errno.ENAMETOOLONG: "路径过长",
+        errno.EEXIST: "已存在同名文件",
+    }.get(code, f"系统错误{f'（错误码 {code}）' if code else ''}")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from qinglian.errors import Busy, UserError
+from qinglian.errors import Busy, UserError, os_reason
 from qinglian.settings import lock_path
 
 _held: dict[str, int] = {}  # lock file -> depth, in this process
@@ -56,7 +56,7 @@ def warehouse_lock(warehouse: Path, what: str) -> Iterator[None]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        raise UserError(f"无法在 {path.parent} 创建运行锁文件（{exc.strerror or exc}），请检查数据仓库所在文件夹的权限") from exc
+        raise UserError(f"无法在 {path.parent} 创建运行锁文件（{os_reason(exc)}），请检查数据仓库所在文件夹的权限") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
