@@ -197,7 +197,7 @@ def publish(warehouse: Path, serving: Path, quarter: str, run_id: str) -> Publis
     try:
         with duckdb.connect(str(warehouse)) as con:
             record_publish(con, plan)
-    except Exception as exc:  # the dashboards already show the new copy, which carries the record
+    except Exception:  # the dashboards already show the new copy, which carries the record
         log.exception("发布记录写入数据仓库失败")
         warning = "驾驶舱数据已发布，但发布记录未能写入数据仓库（详情见日志）；下次运行会重新发布并补记"
     return PublishResult(quarter, plan.publish_id, counts, new_versions, serving, warning)
