@@ -1,137 +1,213 @@
-"""Login (streamlit-authenticator 0.4.2) and the viewer's data scope.
+"""Login, sessions and the viewer's scope in the Streamlit app (the rules live in qinglian.security).
 
-The scope — all data, or one county — is derived only from the signed-in username and
-dashboards/users.yaml, never from anything the browser sends, and data.py asks for it on every
-read. QINGLIAN_AUTH=off disables the login for local development (everything visible).
+Who is looking comes only from the server-side session store: the browser holds an opaque,
+HttpOnly session cookie the app issued (qinglian.security.sessions); any other cookie — an old
+streamlit-authenticator JWT, one signed with a key from the repository, alg=none, an expired or
+logged-out session — is ignored, audited, and the Chinese login form is shown. data.py asks
+`current_scope()` on every read: it returns a scope only for roles that read the dashboards' data
+(leadership, analyst, county), so a submitter or admin session cannot read marts through it.
+
+QINGLIAN_AUTH=off (demo mode only) skips the login for local development.
 """
 
 from __future__ import annotations
 
-import copy
-import os
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
+import json
+import time
 
 import streamlit as st
-import yaml
 
-USERS_FILE = Path(__file__).with_name("users.yaml")
-ALL_ROLES = ("leadership", "analyst")
-COUNTY_ROLE = "county"
-ROLE_LABELS = {"leadership": "领导", "analyst": "分析人员", "county": "县区用户", "dev": "本地开发"}
-LOGIN_FIELDS = {"Form name": "登录清廉建设驾驶舱", "Username": "用户名", "Password": "密码", "Login": "登录",
-                "Captcha": "验证码"}
+from qinglian.security import audit, config, sessions
+from qinglian.security.accounts import AccountStore
+from qinglian.security.login import attempt
+from qinglian.security.scope import DEV_ROLE, ROLE_LABELS, Scope
 
-
-@dataclass(frozen=True)
-class Scope:
-    username: str
-    display_name: str
-    role: str
-    county_code: str | None  # None: sees everything
-
-    @property
-    def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
+SID = "_qinglian_sid"
+VIEWER = "_qinglian_viewer"         # (scope, checked at): the session is re-checked every RECHECK_SECONDS
+COOKIE_CHECKED = "_qinglian_cookie_checked"
+TICKET = "_qinglian_ticket"         # set after a login until the browser has exchanged it for the cookie
+CLEAR_COOKIE = "_qinglian_clear_cookie"
+NOTICE = "_qinglian_notice"         # shown once on the login form (timeout, rejected cookie)
+WELCOME = "_qinglian_welcome"       # shown once after a login (failed attempts since the last one)
+RECHECK_SECONDS = 5.0
+SESSION_ROUTE = "/_qinglian/session"
+LOGOUT_ROUTE = "/_qinglian/logout"
+ROLE_LABELS = ROLE_LABELS  # re-exported for pages
+DEV_SCOPE = Scope("dev", "本地开发（未启用登录）", DEV_ROLE)
 
 
 def auth_enabled() -> bool:
-    return os.environ.get("QINGLIAN_AUTH", "on").strip().lower() not in ("off", "0", "false", "no")
+    return not config.auth_disabled()
 
 
-def users_file() -> Path:
-    env = os.environ.get("QINGLIAN_USERS")
-    return Path(env).expanduser() if env else USERS_FILE
-
-
-@lru_cache(maxsize=4)
-def _load(path: str, mtime_ns: int) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
-
-
-def load_users() -> dict[str, Any]:
-    path = users_file()
-    return _load(str(path), path.stat().st_mtime_ns)
-
-
-def scope_for(username: str | None) -> Scope | None:
-    """The scope users.yaml grants; None for an unknown user, an unknown role or a county role without a region.
-
-    Failing closed matters: a misconfigured county account must see nothing, not everything.
-    """
-    if not username:
-        return None
-    user = (load_users().get("credentials", {}).get("usernames", {}) or {}).get(str(username).lower())
-    if not user:
-        return None
-    roles = user.get("roles") or []
-    name = str(user.get("name") or username)
-    if any(r in ALL_ROLES for r in roles):
-        role = next(r for r in roles if r in ALL_ROLES)
-        return Scope(str(username), name, role, None)
-    if COUNTY_ROLE in roles:
-        region = str(user.get("region") or "").strip()
-        if len(region) == 12 and region.isdigit():
-            return Scope(str(username), name, COUNTY_ROLE, region)
-    return None
-
-
-def current_scope() -> Scope | None:
-    """Who is looking, as far as data access is concerned."""
-    if not auth_enabled():
-        return Scope("dev", "本地开发（未启用登录）", "dev", None)
-    if st.session_state.get("authentication_status") is True:
-        return scope_for(st.session_state.get("username"))
-    return None
-
-
-def _authenticator() -> Any:
-    import streamlit_authenticator as stauth
-
-    config = load_users()
-    cookie = config.get("cookie", {})
-    # A copy: the library writes login bookkeeping into the dict it is given; users.yaml stays untouched
-    # (passing the path instead would make it rewrite the file on every login).
-    credentials = copy.deepcopy(config.get("credentials", {"usernames": {}}))
-    return stauth.Authenticate(
-        credentials,
-        cookie_name=cookie.get("name", "qinglian_auth"),
-        cookie_key=os.environ.get("QINGLIAN_COOKIE_KEY") or cookie.get("key", "qinglian"),
-        cookie_expiry_days=float(cookie.get("expiry_days", 0)),
-        auto_hash=False,
-        # 0.4.2 reads the cookie from st.context; its default 0.7 s pre-login pause only slows each rerun.
-        login_sleep_time=0.05,
-    )
-
-
-def login_gate() -> Scope | None:
-    """Render the login form until someone signs in; then return their scope (and a logout button)."""
-    if not auth_enabled():
-        return current_scope()
-    authenticator = _authenticator()
-    st.session_state["_qinglian_authenticator"] = authenticator
+def client_address() -> str:
+    """The browser's address as the server saw it (loopback is named, Streamlit returns None for it)."""
     try:
-        authenticator.login(location="main", fields=LOGIN_FIELDS, key="qinglian_login")
-    except Exception as exc:  # the library raises LoginError for e.g. a cookie of a removed user
-        st.error(f"登录失败：{exc}")
+        ip = st.context.ip_address
+    except Exception:  # outside a browser session
+        ip = None
+    return normalise_client(ip if isinstance(ip, str) and ip else "127.0.0.1")  # AppTest gives a mock
+
+
+def normalise_client(ip: str | None) -> str:
+    ip = (ip or "").strip()
+    return ip[7:] if ip.startswith("::ffff:") else ip or "未知地址"
+
+
+def _user_agent() -> str | None:
+    try:
+        value = st.context.headers.get("User-Agent")
+    except Exception:
         return None
-    status = st.session_state.get("authentication_status")
-    if status is False:
-        st.error("用户名或密码错误")
+    return value if isinstance(value, str) else None
+
+
+def _cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(sessions.COOKIE_NAME)
+    except Exception:
         return None
-    if status is None:
-        st.caption("请输入用户名和密码登录。")
+    return value if isinstance(value, str) else None
+
+
+def _end(reason_event: str | None, notice: str | None, **detail: object) -> None:
+    sid = st.session_state.pop(SID, None)
+    st.session_state.pop(VIEWER, None)
+    st.session_state.pop(TICKET, None)
+    store = sessions.SessionStore()
+    owner = store.owner(sid)  # a timed-out session still names its account: the owner sees it
+    if sid:
+        store.revoke(sid, str(detail.get("reason", "ended")))
+    if reason_event:
+        audit.record(reason_event, username=owner, client=client_address(), **detail)  # type: ignore[arg-type]
+    if notice:
+        st.session_state[NOTICE] = notice
+    st.session_state[CLEAR_COOKIE] = True
+
+
+def current_viewer() -> Scope | None:
+    """The signed-in account's scope (any role), or None: show the login form."""
+    if not auth_enabled():
+        return DEV_SCOPE
+    cached = st.session_state.get(VIEWER)
+    if cached and time.monotonic() - cached[1] < RECHECK_SECONDS and st.session_state.get(SID):
+        return cached[0]
+    sid = st.session_state.get(SID)
+    if sid is None and not st.session_state.get(COOKIE_CHECKED):
+        # A new browser session (reload, new tab): the cookie it brought, read once.
+        st.session_state[COOKIE_CHECKED] = True
+        raw = _cookie()
+        if raw:
+            sid = sessions.sid_from_cookie(raw)
+            if sid is None:
+                _end("session_rejected", "登录凭据无效，请重新登录。", reason="cookie_not_issued_by_app",
+                     cookie_prefix=raw[:16])
+                return None
+    if sid is None:
         return None
-    scope = current_scope()
-    if scope is None:
-        st.error("该账号未被授权查看驾驶舱数据（角色或所属区划配置不完整），请联系管理员。")
+    session, why = sessions.SessionStore().validate(sid)
+    if session is None:
+        notice = {"idle": "长时间未操作，登录已超时，请重新登录。", "expired": "登录已超过最长有效期，请重新登录。"}.get(
+            why, "登录凭据无效或已退出，请重新登录。")
+        event = "session_expired" if why in ("idle", "expired") else "session_rejected"
+        st.session_state[SID] = sid
+        _end(event, notice, reason=why)
+        return None
+    account = AccountStore().get(session.username)
+    if account is None or not account.usable:
+        st.session_state[SID] = sid
+        _end("session_rejected", "该账号已停用，请联系系统管理员。", reason="account_unusable")
+        return None
+    scope = account.scope()
+    st.session_state[SID] = sid
+    st.session_state[VIEWER] = (scope, time.monotonic())
     return scope
 
 
+def current_scope() -> Scope | None:
+    """The viewer as far as data access goes: None unless the role reads the dashboards' data."""
+    viewer = current_viewer()
+    return viewer if viewer is not None and viewer.reads_data else None
+
+
+# --- the cookie: exchanged by the browser itself (HttpOnly, see dashboards/asgi.py) ---------------
+
+
+def _post_script(route: str, body: str) -> str:
+    return ("<script>fetch(window.location.origin + " + json.dumps(route) + ", {method: 'POST', "
+            "credentials: 'same-origin', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, "
+            "body: " + json.dumps(body) + "}).catch(() => {});</script>")
+
+
+def sync_cookie() -> None:
+    """After a login, let the browser exchange its one-time ticket for the session cookie; after a
+    logout or a rejected cookie, let it drop the cookie. Invisible; repeated until it has happened."""
+    ticket = st.session_state.get(TICKET)
+    if ticket and sessions.ticket_pending(ticket):
+        st.html(_post_script(SESSION_ROUTE, f"t={ticket}"), unsafe_allow_javascript=True, width=1)
+    elif ticket:
+        st.session_state.pop(TICKET, None)
+    if st.session_state.pop(CLEAR_COOKIE, False):
+        st.html(_post_script(LOGOUT_ROUTE, "x=1"), unsafe_allow_javascript=True, width=1)
+
+
+# --- the forms --------------------------------------------------------------------------------------
+
+
+def login_form() -> Scope | None:
+    """The Chinese login form; returns the scope once someone has signed in."""
+    if not auth_enabled():
+        return DEV_SCOPE
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.warning(notice)
+    if config.is_demo():
+        st.info("演示环境：数据为系统生成的模拟数据，账号为演示账号（见 README「驾驶舱与账号」），请勿用于正式工作。")
+    with st.form("qinglian_login", clear_on_submit=True, enter_to_submit=True):
+        st.markdown("##### 登录清廉建设驾驶舱")
+        username = st.text_input("用户名", key="login_username", autocomplete="username")
+        password = st.text_input("密码", type="password", key="login_password", autocomplete="current-password")
+        submitted = st.form_submit_button("登录", type="primary")
+    sync_cookie()
+    if not submitted:
+        st.caption("请输入用户名和密码登录。连续多次输错将暂时锁定账号。")
+        return None
+    client = client_address()
+    result = attempt(username, password, client, _user_agent())
+    if result.account is None or result.sid is None:
+        st.error(result.message)
+        return None
+    st.session_state[SID] = result.sid
+    st.session_state[COOKIE_CHECKED] = True
+    st.session_state[TICKET] = sessions.issue_ticket(result.sid, client)
+    st.session_state.pop(CLEAR_COOKIE, None)
+    if result.notice:
+        st.session_state[WELCOME] = result.notice
+    scope = result.account.scope()
+    st.session_state[VIEWER] = (scope, time.monotonic())
+    return scope
+
+
+def logout() -> None:
+    """End the session on the server first (the cookie is then worthless), then in the browser."""
+    viewer = current_viewer()
+    sid = st.session_state.pop(SID, None)
+    if sid:
+        sessions.SessionStore().revoke(sid, "logout")
+    if viewer is not None and viewer.role != DEV_ROLE:
+        audit.record("logout", viewer, client=client_address())
+    for key in (VIEWER, TICKET, WELCOME):
+        st.session_state.pop(key, None)
+    st.session_state[COOKIE_CHECKED] = True
+    st.session_state[CLEAR_COOKIE] = True
+
+
 def logout_button() -> None:
-    authenticator = st.session_state.get("_qinglian_authenticator")
-    if auth_enabled() and authenticator is not None and st.session_state.get("authentication_status"):
-        authenticator.logout("退出登录", location="sidebar", key="qinglian_logout")
+    if auth_enabled() and st.session_state.get(SID):
+        st.button("退出登录", key="qinglian_logout", on_click=logout, icon=":material/logout:")
+
+
+def welcome_notice() -> None:
+    notice = st.session_state.pop(WELCOME, None)
+    if notice:
+        st.warning(notice)

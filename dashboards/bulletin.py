@@ -225,6 +225,11 @@ def write_bulletin(serving_path: Path, quarter: str, out_dir: Path, county_code:
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(b, county_code)
     pdf, xlsx = out_dir / f"{stem}.pdf", out_dir / f"{stem}.xlsx"
-    pdf.write_bytes(render_pdf(b))
-    xlsx.write_bytes(render_xlsx(b))
+    # Watermarked and audited like a download from the page; the actor is the operating-system account.
+    from dashboards.exports import export
+    from qinglian.security.accounts import cli_actor
+
+    actor, rows, what = cli_actor(), sum(len(df) for df in b.sheets().values()), f"季度通报 {quarter}（命令行）"
+    pdf.write_bytes(export(lambda: render_pdf(b), kind="pdf", what=what, scope=actor, rows=rows, event="bulletin"))
+    xlsx.write_bytes(export(lambda: render_xlsx(b), kind="xlsx", what=what, scope=actor, rows=rows, event="bulletin"))
     return [pdf, xlsx]

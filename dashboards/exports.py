@@ -1,21 +1,31 @@
-"""Formatting and spreadsheet export shared by the pages and the bulletin.
+"""Formatting and spreadsheet export shared by the pages and the bulletin, and the one door every
+export goes through (`export`: watermark + audit entry).
 
-Every export goes through `escape_cell`: a text cell starting with = + - @ would be evaluated by
-Excel/WPS as a formula (CSV/formula injection — a submitted 问题描述 "=HYPERLINK(...)" must stay
-text), so it is prefixed with a single quote. Numbers stay numbers.
+Formula injection: a text cell starting with = + - @ would be evaluated by Excel/WPS as a formula
+(a submitted 问题描述 "=HYPERLINK(...)" must stay text). In xlsx such a cell is written as a string
+with Excel's own quote-prefix style — stored as text, shown without an apostrophe, and still text
+when someone edits it. `escape_cell`/`escape_frame` (a leading apostrophe) remain for formats that
+have no cell types, such as CSV. Numbers stay numbers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 import xlsxwriter
+
+from dashboards import watermark as wmk
+from qinglian.security import audit
+from qinglian.security.scope import Scope
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,6 +35,11 @@ def escape_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def needs_quote(value: Any) -> bool:
+    """Would a spreadsheet evaluate this text as a formula?"""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
 def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -55,29 +70,52 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return clean
 
 
-def to_xlsx(sheets: Mapping[str, pd.DataFrame], title: str | None = None) -> bytes:
-    """Workbook bytes, one sheet per frame, text escaped, header frozen, columns sized for CJK."""
+_WATERMARK: ContextVar[wmk.Watermark | None] = ContextVar("qinglian_watermark", default=None)
+
+
+@contextmanager
+def watermarked(wm: wmk.Watermark) -> Iterator[None]:
+    """Every workbook to_xlsx builds inside this block carries `wm` (renderers need not pass it on)."""
+    token = _WATERMARK.set(wm)
+    try:
+        yield
+    finally:
+        _WATERMARK.reset(token)
+
+
+def to_xlsx(sheets: Mapping[str, pd.DataFrame], title: str | None = None,
+            watermark: wmk.Watermark | None = None) -> bytes:
+    """Workbook bytes, one sheet per frame, formula-like text kept as text, header frozen, columns sized
+    for CJK. With a watermark (given, or from `watermarked`): background tile, header/footer, an
+    导出说明 sheet and document properties naming the viewer."""
+    wm = watermark or _WATERMARK.get()
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False, "nan_inf_to_errors": False})
-    head = wb.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "top"})
+    head_spec = {"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "top"}
+    head = wb.add_format(head_spec)
+    head_q = wb.add_format({**head_spec, "quote_prefix": True})
     title_fmt = wb.add_format({"bold": True, "font_size": 13})
+    title_q = wb.add_format({"bold": True, "font_size": 13, "quote_prefix": True})
+    text_q = wb.add_format({"quote_prefix": True})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    background = wmk.png_tile(wm) if wm else b""
     used: set[str] = set()
     for name, frame in sheets.items():
         ws = wb.add_worksheet(_sheet_name(name, used))
-        df = escape_frame(frame.reset_index(drop=True))
+        df = frame.reset_index(drop=True)
         top = 0
         if title:
-            ws.write_string(0, 0, str(escape_cell(title)), title_fmt)
+            ws.write_string(0, 0, str(title), title_q if needs_quote(str(title)) else title_fmt)
             top = 2
-        widths = [_display_width(str(c)) for c in df.columns]
-        for j, col in enumerate(df.columns):
-            ws.write_string(top, j, str(col), head)
+        headers = [str(c) for c in df.columns]
+        widths = [_display_width(c) for c in headers]
+        for j, col in enumerate(headers):
+            ws.write_string(top, j, col, head_q if needs_quote(col) else head)
         # Column-wise writes: the dtype decides the writer once per column, not per cell.
-        for j, col in enumerate(df.columns):
-            series = df[col]
+        for j in range(len(df.columns)):
+            series = df.iloc[:, j]
             kind = series.dtype.kind if hasattr(series.dtype, "kind") else "O"
             values = series.tolist()
             for i, v in enumerate(values, start=top + 1):
@@ -92,8 +130,11 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], title: str | None = None) -> byt
                 elif isinstance(v, date):
                     ws.write_datetime(i, j, datetime(v.year, v.month, v.day), date_fmt)
                 else:
-                    text = str(escape_cell(str(v)))
-                    ws.write_string(i, j, text)
+                    text = str(v)
+                    if needs_quote(text):
+                        ws.write_string(i, j, text, text_q)
+                    else:
+                        ws.write_string(i, j, text)
                     widths[j] = max(widths[j], _display_width(text))
             if kind in "iuf" and values:
                 widths[j] = max(widths[j], 10)
@@ -104,8 +145,63 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], title: str | None = None) -> byt
         ws.freeze_panes(top + 1, 0)
         if len(df.columns):
             ws.autofilter(top, 0, top + max(len(df), 1), len(df.columns) - 1)
+        if wm:
+            wmk.xlsx_sheet(ws, wm, background)
+    if wm:
+        note = wb.add_worksheet(_sheet_name(wmk.NOTE_SHEET, used))
+        rows = {str(n)[:31]: len(f) for n, f in sheets.items()}
+        for i, (k, v) in enumerate(wmk.xlsx_note_rows(wm, rows)):
+            note.write_string(i, 0, k, head)
+            note.write_string(i, 1, v)
+        note.set_column(0, 0, 22)
+        note.set_column(1, 1, 90)
+        wmk.xlsx_sheet(note, wm, background)
+        wmk.xlsx_properties(wb, wm)
     wb.close()
     return buf.getvalue()
+
+
+# --- the one door for exports: watermark, then an audit entry --------------------------------------
+
+EXPORT_KINDS = ("xlsx", "pdf", "docx")
+
+
+def export(build: Callable[[], bytes], *, kind: str, what: str, scope: Scope, client: str | None = None,
+           rows: int | None = None, event: str = "export", **detail: Any) -> bytes:
+    """Build an export for `scope`, watermark it, record it in the audit log, and return the bytes.
+
+    `build` returns the document: an xlsx made with to_xlsx (watermarked through `watermarked`), or
+    PDF/docx bytes (stamped afterwards). If the audit entry cannot be written, nothing is returned
+    (AuditError): an export nobody can trace is not handed out.
+    """
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"unknown export kind {kind!r}")
+    wm = wmk.Watermark.for_scope(scope)
+    with watermarked(wm):
+        data = build()
+    if kind == "pdf":
+        data = wmk.stamp_pdf(data, wm)
+    elif kind == "docx":
+        data = wmk.stamp_docx(data, wm)
+    elif b"qinglian-watermark" not in _xlsx_core(data):
+        raise RuntimeError(f"{what}: workbook was not built with exports.to_xlsx, so it carries no watermark")
+    audit.record(event, scope, client=client, target=what, rows=rows, format=kind, bytes=len(data),
+                 sha256=hashlib.sha256(data).hexdigest(), **detail)
+    return data
+
+
+def _xlsx_core(data: bytes) -> bytes:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return z.read("docProps/core.xml")
+    except (KeyError, zipfile.BadZipFile):
+        return b""
+
+
+def rows_of(sheets: Mapping[str, pd.DataFrame]) -> int:
+    return int(sum(len(df) for df in sheets.values()))
 
 
 # --- number formatting used on screen and in the bulletin ----------------------------------------

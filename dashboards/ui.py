@@ -1,17 +1,23 @@
-"""Page scaffolding shared by every page: the data-source guard, tables with xlsx download, charts."""
+"""Page scaffolding shared by every page: the data-source guard, tables with xlsx download, charts,
+and the security helpers pages call: `md` (text from submissions shown as text), `watermark`, and
+`download_xlsx` / `download_export` (every download watermarked and audited through exports.export).
+"""
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import data
+from dashboards import auth, data, exports
+from dashboards import watermark as wmk
 from dashboards.exports import to_xlsx
+from qinglian.security.scope import Scope
 
 CJK_FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 RED = "#C0392B"
@@ -69,12 +75,99 @@ def _safe_file_name(name: str) -> str:
     return re.sub(r"[\\/:*?\"<>|\s]+", "_", name).strip("_") or "导出"
 
 
+def _viewer() -> Scope:
+    viewer = auth.current_viewer()
+    if viewer is None:
+        st.warning("请先登录后查看。")
+        st.stop()
+    return viewer
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MIMES = {"xlsx": XLSX_MIME, "pdf": "application/pdf",
+         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def download_export(label: str, build: Callable[[], bytes], *, kind: str, file_name: str, what: str, key: str,
+                    rows: int | None = None, event: str = "export", **button: Any) -> None:
+    """A download button whose file is built only when clicked (Streamlit's deferred download), then
+    watermarked for the viewer and recorded in the audit log (exports.export). `file_name` without
+    extension. Extra keyword arguments go to st.download_button (icon, type, …)."""
+    viewer, client = _viewer(), auth.client_address()  # read now: the click runs outside this script run
+
+    def deferred() -> bytes:
+        return exports.export(build, kind=kind, what=what, scope=viewer, client=client, rows=rows, event=event,
+                              file_name=f"{_safe_file_name(file_name)}.{kind}")
+
+    button.setdefault("icon", ":material/download:")
+    st.download_button(label, data=deferred, file_name=f"{_safe_file_name(file_name)}.{kind}", mime=MIMES[kind],
+                       key=key, on_click="ignore", **button)
+
+
 def download_xlsx(sheets: Mapping[str, pd.DataFrame], file_name: str, key: str, label: str = "下载 Excel") -> None:
-    """A download button whose workbook is built only when clicked (Streamlit's deferred download)."""
+    """A table's xlsx download (watermarked and audited)."""
     frozen = {k: v.copy() for k, v in sheets.items()}
-    st.download_button(label, data=lambda: to_xlsx(frozen), file_name=f"{_safe_file_name(file_name)}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
-                       icon=":material/download:", on_click="ignore")
+    download_export(label, lambda: to_xlsx(frozen), kind="xlsx", file_name=file_name, what=file_name, key=key,
+                    rows=exports.rows_of(frozen))
+
+
+# --- text from submissions is text -----------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&\"'=^%@])")
+
+
+JOINER = "\u2060"  # WORD JOINER: invisible, no line break
+_WWW = re.compile(r"(?i)(www)(?=\.)")
+
+
+def md(value: object) -> str:
+    """Text for st.markdown / st.caption / st.subheader / st.info… that renders literally: every ASCII
+    punctuation mark a renderer could read (links, emphasis, HTML, :colour[], $math$, @mentions) is
+    backslash-escaped, bare URLs are defused, and line breaks become spaces. Use it for every name or
+    description that came from a submitted file."""
+    text = "" if value is None else str(value)
+    text = text.replace("\r", " ").replace("\n", " ")
+    # GFM finds bare links (http://, www., a@b.c) in the text after escapes are undone: an invisible
+    # word joiner after ":" "@" and "www" keeps them from matching.
+    text = _WWW.sub("\\1" + JOINER, text).replace(":", ":" + JOINER).replace("@", "@" + JOINER)
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def plotly_text(value: object) -> object:
+    """A label as plotly shows it literally (plotly reads <a href>, <b>… in text, entities decoded)."""
+    return html.escape(value, quote=False) if isinstance(value, str) else value
+
+
+_TRACE_TEXT = ("x", "y", "text", "hovertext", "labels", "ids", "customdata")
+
+
+def safe_figure(fig: go.Figure) -> go.Figure:
+    """Escape every string that reaches plotly's pseudo-HTML renderer (category labels, texts, names)."""
+    for trace in fig.data:
+        for attr in _TRACE_TEXT:
+            values = getattr(trace, attr, None)
+            if values is None or isinstance(values, bytes | bytearray):
+                continue
+            if isinstance(values, str):
+                setattr(trace, attr, plotly_text(values))
+            if isinstance(values, str):
+                continue
+            if getattr(values, "dtype", None) is not None and values.dtype.kind not in "OUS":
+                continue  # numbers
+            try:
+                items = list(values)
+            except TypeError:
+                continue
+            if any(isinstance(v, str) and ("<" in v or "&" in v) for v in items):
+                setattr(trace, attr, [plotly_text(v) for v in items])
+        if isinstance(getattr(trace, "name", None), str):
+            trace.name = plotly_text(trace.name)
+    return fig
+
+
+def watermark(viewer: Scope) -> None:
+    """The page watermark: viewer, role, time (and a county user's scope), light and repeated."""
+    st.html(wmk.page_css(wmk.Watermark.for_scope(viewer)))
 
 
 def _marker_style(value: object) -> str:
@@ -177,7 +270,7 @@ def bar_labels(fig: go.Figure, fmt: str = ".1f", axis: str = "x") -> go.Figure:
 
 def chart(fig: go.Figure, key: str, height: int = 380, legend_title: str | None = None) -> None:
     # The mode bar's tooltips are English and the tables already export; hide it for a clean Chinese UI.
-    st.plotly_chart(style(fig, height, legend_title), key=key, config={"displayModeBar": False, "locale": "zh-CN"},
+    st.plotly_chart(safe_figure(style(fig, height, legend_title)), key=key, config={"displayModeBar": False, "locale": "zh-CN"},
                     width="stretch")
 
 

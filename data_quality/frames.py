@@ -217,7 +217,7 @@ def _cases(p: Period) -> str:
         select file_id, sheet, row_number, lag(quarter) over w as prev_quarter, {lags}
         from cur
         where (scope = '累计' or quarter like '%Q1') and {_QUARTER_OK.format(col='quarter')}
-        window w as (partition by region_code, substr(quarter, 1, 4) order by quarter, file_id, row_number)
+        window w as (partition by region_code, substr(quarter, 1, 4) order by quarter, file_id, sheet, row_number)
     )
     select {_lineage()}, t.region_code, t.quarter, t.scope, {figures}, r.region_code as region_code_ref,
            {count} as ytd_decreases,

@@ -234,6 +234,9 @@ def bench_dashboards(report: Report, serving: Path, label: str, runs: int = 7) -
 
     os.environ["QINGLIAN_SERVING"] = str(serving)
     os.environ["QINGLIAN_AUTH"] = "off"
+    # login off is refused outside the demo; page views are audited into the bench's own state directory
+    os.environ["QINGLIAN_ENV"] = "demo"
+    os.environ["QINGLIAN_STATE"] = str(serving.parent / "state")
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "app.py"), default_timeout=120)
     at.run()
     pages = sorted((PROJECT_ROOT / "dashboards" / "pages").glob("p*.py"), key=lambda p: int(p.stem[1:].split("_")[0]))

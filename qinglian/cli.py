@@ -213,7 +213,7 @@ def run(
     ok = run_quarterly(landing=landing, warehouse=target, quarter=quarter, console=console)
     if not ok:
         raise WorkFailed("季度任务未完成（原因见上）；驾驶舱仍显示上一次发布的数据。排除问题后重新运行即可，已完成的部分不会重复")
-    console.print(f"驾驶舱地址：http://localhost:{port}  （演示账号 leader / Leader@2025，见 dashboards/users.yaml）")
+    console.print(f"驾驶舱地址：http://localhost:{port}  （演示账号见 README「驾驶舱与账号」）")
     # A person at a terminal gets the dashboards served at once; CI and cron runs just finish.
     if dashboard is None:
         dashboard = sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("CI") is None
@@ -259,9 +259,7 @@ def dashboard(port: Annotated[int, typer.Option(help="端口", min=1, max=65535)
     """启动领导驾驶舱（读取已发布的只读副本）。"""
     from dashboards.serve import main
 
-    code = main(port=port)
-    if code:
-        raise WorkFailed(f"驾驶舱已退出（退出码 {code}）；端口 {port} 可能已被占用，可用 --port 换一个端口")
+    raise typer.Exit(main(port=port))  # serve explains a refusal itself, in one Chinese line
 
 
 @app.command()
@@ -340,6 +338,11 @@ def bench(
     with out.open("a", encoding="utf-8") as fh:
         fh.write("\n" + text)
     console.print(f"已追加到 {out}")
+
+
+from qinglian.security.cli import register as _register_security  # noqa: E402  qinglian user …, qinglian audit
+
+_register_security(app)
 
 
 # --- the entry point -------------------------------------------------------------------------------

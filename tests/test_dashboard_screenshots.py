@@ -48,7 +48,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     serving = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
     expected = build_serving_fixture(serving)
     port = _free_port()
-    env = dict(os.environ, QINGLIAN_SERVING=str(serving), QINGLIAN_AUTH="on",
+    # demo mode (demo accounts, a generated secret) with the module's own state directory
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QINGLIAN_")}
+    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_ENV="demo", QINGLIAN_STATE=str(tmp_path_factory.mktemp("state")),
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
     log = tmp_path_factory.mktemp("log") / "streamlit.log"
     with log.open("w") as fh:

@@ -45,12 +45,26 @@ def serving(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return path, build_serving_fixture(path)
 
 
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(autouse=True)
+def demo_mode(state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Demo mode (demo accounts, generated secret) with this module's own state directory."""
+    monkeypatch.setenv("QINGLIAN_ENV", "demo")
+    monkeypatch.setenv("QINGLIAN_STATE", str(state_dir))
+    for name in ("QINGLIAN_SECRET", "QINGLIAN_SECRET_FILE", "QINGLIAN_LOCKOUT_ATTEMPTS"):
+        monkeypatch.delenv(name, raising=False)
+    return state_dir
+
+
 @pytest.fixture
 def env(serving: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch) -> dict:
     path, expected = serving
     monkeypatch.setenv("QINGLIAN_SERVING", str(path))
     monkeypatch.setenv("QINGLIAN_AUTH", "off")
-    monkeypatch.delenv("QINGLIAN_USERS", raising=False)
     return expected
 
 
@@ -368,30 +382,25 @@ def test_county_user_sees_only_their_county_on_every_page(env: dict, monkeypatch
     assert frame_with(at, "标记")["排名"].tolist() == [3]  # their real rank among all counties
 
 
-def test_scope_comes_only_from_users_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scope_comes_only_from_the_account_store(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data scope is the account's role and unit; roles that do not read data get none (fail closed)."""
     from dashboards import auth
+    from qinglian.security.accounts import AccountStore
 
-    users = tmp_path / "users.yaml"
-    users.write_text(
-        "credentials:\n  usernames:\n"
-        "    broken:\n      name: x\n      password: x\n      roles: [county]\n"  # county without a region
-        "    odd:\n      name: y\n      password: y\n      roles: [visitor]\n"
-        "    yx:\n      name: z\n      password: z\n      roles: [county]\n      region: '610723000000'\n",
-        encoding="utf-8")
-    monkeypatch.setenv("QINGLIAN_USERS", str(users))
-    assert auth.scope_for("broken") is None  # fails closed: sees nothing, not everything
-    assert auth.scope_for("odd") is None
-    assert auth.scope_for("nobody") is None
-    assert auth.scope_for("yx").county_code == "610723000000"
-    monkeypatch.delenv("QINGLIAN_USERS")
-    assert auth.scope_for("leader").county_code is None
-    assert auth.scope_for("yangxian").county_code == "610723000000"
-    config = auth.load_users()
-    for user in ("leader", "analyst", "yangxian"):
-        import bcrypt
-
-        hashed = config["credentials"]["usernames"][user]["password"]
-        assert hashed.startswith("$2b$") and bcrypt.checkpw(PASSWORDS[user].encode(), hashed.encode())
+    monkeypatch.setenv("QINGLIAN_AUTH", "on")
+    at = login(open_app(), "tianbao", "Tianbao@2025")  # a submitter: no data pages, no data scope
+    assert not at.metric and [list(d.value.columns)[:2] for d in at.dataframe] == [["序号", "时间"]]  # own logins
+    assert "登录成功" in set(at.dataframe[0].value["事件"])
+    assert [t.value for t in at.title] == ["我的账号"]
+    assert any("报送单位：洋县" in m.value for m in at.markdown)
+    at = login(open_app(), "admin", "Admin@2025")
+    assert [t.value for t in at.title] == ["账号管理"] and not at.metric
+    # what data.py is given for each demo account
+    scopes = {a.username: a.scope() for a in AccountStore().list()}
+    assert scopes["yangxian"].county_code == "610723000000" and scopes["yangxian"].reads_data
+    assert scopes["leader"].county_code is None and scopes["leader"].reads_data
+    assert not scopes["tianbao"].reads_data and not scopes["admin"].reads_data
+    assert auth.current_scope() is None  # no Streamlit session here: nobody
 
 
 def test_data_layer_scopes_every_table(serving: tuple[Path, dict]) -> None:
@@ -487,21 +496,27 @@ def _timed(at: AppTest) -> float:
 
 
 def test_xlsx_export_escapes_formula_cells(tmp_path: Path) -> None:
+    """Formula-like text stays text: stored as a string with Excel's quote prefix, no apostrophe shown."""
     from dashboards.exports import escape_cell, to_xlsx
 
-    df = pd.DataFrame({
-        "问题描述": ["=HYPERLINK(\"http://x\",\"点\")", "+1", "-集体资产台账缺失", "@SUM(A1)", "正常文本 a-b", None],
-        "得分": [-5.0, 1.5, 0.0, 2.0, 3.0, None],
-        "=表头": ["a", "b", "c", "d", "e", "f"],
-    })
+    texts = ["=HYPERLINK(\"http://x\",\"点\")", "+1", "-集体资产台账缺失", "@SUM(A1)", "正常文本 a-b", None]
+    df = pd.DataFrame({"问题描述": texts, "得分": [-5.0, 1.5, 0.0, 2.0, 3.0, None], "=表头": list("abcdef")})
     out = tmp_path / "t.xlsx"
     out.write_bytes(to_xlsx({"明细": df}))
     ws = openpyxl.load_workbook(out).active
-    assert [ws.cell(1, c).value for c in (1, 2, 3)] == ["问题描述", "得分", "'=表头"]
-    col = [ws.cell(r, 1).value for r in range(2, 8)]
-    assert col == ["'=HYPERLINK(\"http://x\",\"点\")", "'+1", "'-集体资产台账缺失", "'@SUM(A1)", "正常文本 a-b", None]
+    assert [ws.cell(1, c).value for c in (1, 2, 3)] == ["问题描述", "得分", "=表头"]
+    assert ws.cell(1, 3).data_type == "s" and ws.cell(1, 3).quotePrefix
+    col = [ws.cell(r, 1) for r in range(2, 8)]
+    assert [c.value for c in col] == texts
+    assert all(c.data_type == "s" for c in col[:5])  # strings, never formulas
+    assert [bool(c.quotePrefix) for c in col[:5]] == [True, True, True, True, False]
     assert ws.cell(2, 2).value == -5  # numbers stay numbers, even negative ones
-    assert ws.cell(2, 1).data_type == "s"
+    # the raw sheet XML: no <f> (formula) element anywhere
+    import zipfile
+
+    with zipfile.ZipFile(out) as z:
+        assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")
+    # the apostrophe escape remains for formats without cell types (CSV)
     assert escape_cell("=1") == "'=1" and escape_cell(-1) == -1 and escape_cell("a=1") == "a=1"
 
 
@@ -532,8 +547,8 @@ def test_bulletin_pdf_and_xlsx(serving: tuple[Path, dict], tmp_path: Path) -> No
     assert [r["名称"] for r in rows] == e["county_ranking_q4"]
     assert [r["名称"] for r in rows if r["旗帜"] == "红旗"] == e["red_q4"]
     od = wb["逾期未整改问题"]
-    descriptions = [c.value for c in od["D"]]
-    assert "'=SUM(A1)工程变更审批不规范" in descriptions  # escaped in the bulletin too
+    cell = next(c for c in od["D"] if c.value == "=SUM(A1)工程变更审批不规范")  # text in the bulletin too
+    assert cell.data_type == "s" and cell.quotePrefix
     assert od["F"][3].value == e["overdue_q4_top"][1]
 
 
@@ -566,7 +581,7 @@ def test_serving_path_and_serve_command(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("QINGLIAN_SERVING", str(tmp_path / "x.duckdb"))
     assert data.serving_path() == tmp_path / "x.duckdb"
     cmd = serve.command(8600)
-    assert cmd[1:4] == ["-m", "dashboards.launch", "run"] and cmd[4].endswith("dashboards/app.py")
+    assert cmd[1:4] == ["-m", "dashboards.launch", "run"] and cmd[4].endswith("dashboards/asgi.py")
     assert "--server.port=8600" in cmd and "--client.disableDataExport=true" in cmd
 
 

@@ -205,6 +205,21 @@ def test_rectification_kpis(con: duckdb.DuckDBPyConnection) -> None:
     assert rows(con, "select * from marts.kpi_rectification where body_code = 'D06'") == []
 
 
+def test_a_ledger_with_two_data_sheets(con: duckdb.DuckDBPyConnection) -> None:
+    # 市委巡察办's workbook has sheets 市直部门（一） (D01-D03) and 市直部门（二） (D04-D05), both numbered from row 4
+    got = rows(con, "select issue_code, sheet, row_number, description from marts.fct_inspection_issues "
+                    "where quarter = '2025Q1' and body_group = 'department' order by issue_code")
+    assert got == [
+        ("XC2025-D01-01", "市直部门（一）", 4, "XC2025-D01-01 市纪委监委存在的问题"),
+        ("XC2025-D02-01", "市直部门（一）", 5, "XC2025-D02-01 中共汉中市委组织部存在的问题"),
+        ("XC2025-D03-01", "市直部门（一）", 6, "XC2025-D03-01 市教育局存在的问题"),
+        ("XC2025-D04-01", "市直部门（二）", 4, "XC2025-D04-01 市卫健委存在的问题"),
+        ("XC2025-D04-02", "市直部门（二）", 5, "XC2025-D04-02 市卫健委存在的问题"),
+        ("XC2025-D05-01", "市直部门（二）", 6, "XC2025-D05-01 市住建局存在的问题"),
+        ("XC2025-D05-02", "市直部门（二）", 7, "XC2025-D05-02 市住建局存在的问题"),
+    ]
+
+
 def _wilson(satisfied: int, n: int) -> tuple[float, float]:
     p = satisfied / n
     centre, half = p + Z * Z / (2 * n), Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))

@@ -121,6 +121,28 @@ def test_the_story_yangxian_is_a_snail_in_2025q2_and_hantai_leads(con, truth: di
     assert leaders == {story["red_flag_candidate"]}
 
 
+def test_two_builds_of_the_same_raw_data_give_identical_marts(con, demo_ingested, tmp_path: Path) -> None:
+    """Issue 11.6: byte-identical marts, build after build (no float sums in whatever order a parallel
+    aggregate runs, no ties broken by chance). The demo is large enough for DuckDB to aggregate in parallel."""
+    again = tmp_path / "again.duckdb"
+    shutil.copyfile(demo_ingested[0], again)
+    # The same rows stored in another order: every aggregate then adds them up in another order.
+    with duckdb.connect(str(again)) as raw:
+        for (table,) in raw.execute("select table_name from duckdb_tables() where schema_name = 'raw' "
+                                    "and table_name <> 'ingest_files'").fetchall():
+            raw.execute(f"create or replace table raw.{table} as select * from raw.{table} order by md5(cast(rowid as varchar))")
+    result = build_marts(again, exclude="resource_type:test resource_type:unit_test", target_path=tmp_path / "target")
+    assert result.success, result
+    tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts' "
+                                        "order by 1").fetchall()]
+    assert len(tables) >= 19
+    with duckdb.connect(str(again), read_only=True) as other:
+        for table in tables:
+            sql = f"select * from marts.{table} order by all"
+            first, second = con.execute(sql).fetchall(), other.execute(sql).fetchall()
+            assert first == second, table
+
+
 def test_dbt_docs_generate(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dbt.cli.main import dbtRunner
 

@@ -16,20 +16,20 @@ def render() -> None:
     b = bulletin.build_bulletin(src, quarter)
     stem = bulletin.file_stem(b, src.county)
     c1, c2, _ = st.columns([1, 1, 3])
+    rows = sum(len(df) for df in b.sheets().values())
     with c1:
-        # Built only when clicked (deferred download); the PDF takes a moment for a large city.
-        st.download_button("下载通报 PDF", data=lambda: bulletin.render_pdf(b), file_name=f"{stem}.pdf",
-                           mime="application/pdf", key="bulletin_pdf", icon=":material/picture_as_pdf:",
-                           on_click="ignore", type="primary")
+        # Built only when clicked (deferred download), watermarked and audited; the PDF takes a moment.
+        ui.download_export("下载通报 PDF", lambda: bulletin.render_pdf(b), kind="pdf", file_name=stem,
+                           what=f"季度通报 {quarter}", rows=rows, event="bulletin", key="bulletin_pdf",
+                           icon=":material/picture_as_pdf:", type="primary")
     with c2:
-        st.download_button("下载通报 Excel", data=lambda: bulletin.render_xlsx(b), file_name=f"{stem}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           key="bulletin_xlsx", icon=":material/download:", on_click="ignore")
-    st.subheader(f"{b.title} · {b.subtitle}")
+        ui.download_export("下载通报 Excel", lambda: bulletin.render_xlsx(b), kind="xlsx", file_name=stem,
+                           what=f"季度通报 {quarter}", rows=rows, event="bulletin", key="bulletin_xlsx")
+    st.subheader(f"{ui.md(b.title)} · {ui.md(b.subtitle)}")
     for line in b.summary:
-        st.markdown(f"- {line}")
+        st.markdown(f"- {ui.md(line)}")
     for name, df in b.sheets().items():
-        st.markdown(f"##### {name}")
+        st.markdown(f"##### {ui.md(name)}")
         if df.empty:
             st.caption("无。")
         else:

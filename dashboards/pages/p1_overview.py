@@ -49,7 +49,7 @@ def render() -> None:
     latest = hb.iloc[-1]
     prev = hb.iloc[-2] if len(hb) > 1 else None
     q = str(latest.quarter)
-    st.subheader(f"{root_name} · {data.quarter_label(q)}")
+    st.subheader(f"{ui.md(root_name)} · {data.quarter_label(q)}")
 
     sat = data.satisfaction_overall(src)
     cols = st.columns(6)

@@ -51,7 +51,7 @@ def _drill(src: data.Source, rk: pd.DataFrame, group: str, quarter: str) -> None
     if body is None:
         return
     row = rk[rk.body_code == body].iloc[0]
-    st.markdown(f"**{names[body]}** · {data.quarter_label(quarter)} · 综合得分 **{num(row.composite_score, 2)}** · "
+    st.markdown(f"**{ui.md(names[body])}** · {data.quarter_label(quarter)} · 综合得分 **{num(row.composite_score, 2)}** · "
                 f"第 {int(row['rank'])} 名 · 规则版本 {row.rules_version}")
     bd = data.breakdown(body, group, quarter, src)
     if bd.empty:

@@ -64,7 +64,7 @@ def render() -> None:
     msg = (f"{data.GROUP_LABELS[group]}共 {len(a)} 个考核对象，优秀名额 {quota} 个（20% 向下取整，至少1个），"
            f"实际评定优秀 {int(counts['优秀'])} 个。")
     if not over.empty:
-        msg += " 年度得分达到90分但因名额或一票否决未评优秀：" + "、".join(over.body_name) + "。"
+        msg += " 年度得分达到90分但因名额或一票否决未评优秀：" + "、".join(map(ui.md, over.body_name)) + "。"
     st.caption(msg)
 
 

@@ -75,7 +75,7 @@ def render() -> None:
         county = src.county
     if county is None:
         return
-    st.markdown(f"##### {names.get(county, county)} · 各乡镇（街道）")
+    st.markdown(f"##### {ui.md(names.get(county, county))} · 各乡镇（街道）")
     towns = _level_block(src, quarter, county, names.get(county, county), key="towns")
     target = county
     if not towns.empty:
@@ -84,9 +84,9 @@ def render() -> None:
                             format_func=lambda c: "全县" if c == "(全县)" else names.get(c, c), key="units_town")
         if town and town != "(全县)":
             target = town
-            st.markdown(f"##### {names.get(town, town)} · 各村（社区）")
+            st.markdown(f"##### {ui.md(names.get(town, town))} · 各村（社区）")
             _level_block(src, quarter, town, names.get(town, town), key="villages")
-    st.markdown(f"##### 单元清单：{names.get(target, target)}")
+    st.markdown(f"##### 单元清单：{ui.md(names.get(target, target))}")
     units = data.unit_rows(target, quarter, src)
     if units.empty:
         st.info("没有单元记录。")

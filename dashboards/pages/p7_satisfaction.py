@@ -97,7 +97,7 @@ def render() -> None:
                         scale=100, rng=(max(0.0, float(view.rate_ci_low.min()) * 100 - 5), 100))
     insufficient = ~w.sample_sufficient.fillna(False).astype(bool)
     if insufficient.any():
-        st.warning(f"{INSUFFICIENT}：" + "、".join(w[insufficient].region_name) + "（有效受访者少于30人，结果仅供参考，不参与排名）")
+        st.warning(f"{INSUFFICIENT}：" + "、".join(map(ui.md, w[insufficient].region_name)) + "（有效受访者少于30人，结果仅供参考，不参与排名）")
     table = pd.DataFrame({
         "区划": w.region_name, "层级": w.region_level, "受访人数": w.respondents, "有效回答": w.valid_answers,
         "满意回答": w.satisfied_answers, "满意率(%)": (w.satisfaction_rate * 100).round(1),

@@ -41,7 +41,7 @@ def render() -> None:
         wrong = cases[(cases.quarter == quarter) & cases.ytd_decrease.fillna(False).astype(bool)]
         if not wrong.empty:
             st.warning("累计数比上季度减少（数据错误，该项本季度增量不计算，上级汇总为空）：" + "、".join(
-                f"{r.region_name}（{r.ytd_decrease_items}）" if "ytd_decrease_items" in wrong.columns else str(r.region_name)
+                ui.md(f"{r.region_name}（{r.ytd_decrease_items}）" if "ytd_decrease_items" in wrong.columns else r.region_name)
                 for r in wrong.drop_duplicates("region_code").itertuples()))
     c = st.columns(5)
     c[0].metric("立案（件）", count(cur.cases_filed), border=True)

@@ -4,7 +4,7 @@ with ranked as (
         *,
         row_number() over (
             partition by issue_code, quarter
-            order by loaded_at desc, file_id desc, row_number desc
+            order by loaded_at desc, file_id desc, sheet desc, row_number desc
         ) as recency
     from {{ ref('stg_raw__inspections') }}
 )

@@ -56,6 +56,7 @@ select
     region_code,
     inspection_round,
     category,
+    description,
     found_date,
     deadline,
     status,

@@ -1,8 +1,12 @@
 -- Quarterly composite score per assessed body (DESIGN §5): the weighted mean of the indicator
 -- scores (rate × 100, or the index) with the weights in force for the quarter's year. An
 -- indicator without data is left out and the remaining weights are renormalised; its Chinese
--- name goes into missing_indicators. The composite is rounded to 4 decimals and that rounded
--- value is what ranks, so bodies with the same published score are tied.
+-- name goes into missing_indicators.
+-- Arithmetic: each indicator's contribution (score × weight / weights present) is rounded to 4
+-- decimals first and the composite is their exact DECIMAL sum. So the published contributions
+-- add up to the published composite to the last digit, and the result does not depend on the
+-- order in which a parallel aggregate happens to add floats (two builds give identical marts).
+-- That 4-decimal composite is what ranks: bodies with the same published score are tied.
 {%- set indicators = scorecard_indicators() %}
 
 with indicator_values as (
@@ -31,7 +35,11 @@ weighted as (
         long_scores.*,
         weights.indicator_name,
         weights.sort_order,
-        weights.weight
+        cast(weights.weight as decimal(9, 4))                           as weight,
+        -- the weights of the indicators with data (exact: decimals)
+        sum(cast(weights.weight as decimal(9, 4))) filter (where long_scores.score is not null) over (
+            partition by long_scores.body_group, long_scores.body_code, long_scores.quarter
+        )                                                               as weight_present
     from long_scores
     inner join {{ ref('int_rules__weights_in_force') }} as weights
         on weights.year = long_scores.year
@@ -39,20 +47,27 @@ weighted as (
        and weights.indicator = long_scores.indicator
 ),
 
+contributions as (
+    select
+        *,
+        cast(round(score * cast(weight as double) / cast(weight_present as double), 4) as decimal(9, 4))
+                                                                        as contribution
+    from weighted
+),
+
 composite as (
     select
         body_group,
         body_code,
         quarter,
-        sum(weight * score) filter (where score is not null)
-            / nullif(sum(weight) filter (where score is not null), 0)   as composite_exact,
-        coalesce(sum(weight) filter (where score is not null), 0)       as weight_total_used,
+        cast(sum(contribution) as double)                               as composite_exact,
+        cast(coalesce(sum(weight) filter (where score is not null), 0) as double) as weight_total_used,
         string_agg(indicator_name, '、' order by sort_order, indicator) filter (where score is null)
                                                                         as missing_indicators,
         {%- for key, prefix, expr in indicators %}
-        max(weight) filter (where indicator = '{{ key }}')               as {{ prefix }}_weight{{ "," if not loop.last }}
+        cast(max(weight) filter (where indicator = '{{ key }}') as double) as {{ prefix }}_weight{{ "," if not loop.last }}
         {%- endfor %}
-    from weighted
+    from contributions
     group by body_group, body_code, quarter
 )
 

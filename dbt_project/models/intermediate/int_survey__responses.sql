@@ -6,7 +6,7 @@ with responses as (
         *,
         row_number() over (
             partition by wave, response_id
-            order by loaded_at desc, file_id desc, row_number desc
+            order by loaded_at desc, file_id desc, sheet desc, row_number desc
         ) as recency
     from {{ ref('stg_raw__survey_responses') }}
 ),

@@ -6,7 +6,7 @@ with ranked as (
         *,
         row_number() over (
             partition by task_code, quarter
-            order by report_date desc nulls last, loaded_at desc, file_id desc, row_number desc
+            order by report_date desc nulls last, loaded_at desc, file_id desc, sheet desc, row_number desc
         ) as recency,
         min(report_date) over (partition by task_code, quarter) as first_report_date,
         count(*) over (partition by task_code, quarter) as reports_in_quarter

@@ -36,7 +36,10 @@ per_body as (
         max(scorecard.composite_score) filter (where scorecard.quarter = body_years.year || 'Q{{ n }}') as q{{ n }}_score,
         {%- endfor %}
         count(scorecard.composite_score)                            as quarters_scored,
-        coalesce(sum(scorecard.composite_score), 0) / 4.0           as mean_composite,
+        -- exact: the published 4-decimal composites summed as decimals, × 0.25 (a float sum in
+        -- whatever order the aggregate runs could move the 4th decimal between two builds)
+        coalesce(sum(cast(scorecard.composite_score as decimal(9, 4))), 0) * cast(0.25 as decimal(3, 2))
+                                                                    as mean_composite,
         count(*) filter (where scorecard.flag = '红旗')             as red_flags,
         count(*) filter (where scorecard.flag = '蜗牛')             as snails,
         coalesce(bool_or(scorecard.veto), false)                    as veto,
@@ -59,11 +62,11 @@ scored as (
         rules.good_min_score,
         rules.pass_min_score,
         rules.excellent_quota,
-        round(least(greatest(
+        cast(round(least(greatest(
             per_body.mean_composite
-            + rules.red_flag_bonus * per_body.red_flags
-            - rules.snail_penalty * per_body.snails,
-        0), 100), 4)                                                as annual_score
+            + cast(rules.red_flag_bonus as decimal(9, 4)) * per_body.red_flags
+            - cast(rules.snail_penalty as decimal(9, 4)) * per_body.snails,
+        0), 100), 4) as double)                                     as annual_score
     from per_body
     inner join {{ ref('int_rules__ranking_in_force') }} as rules
         on rules.year = per_body.year
@@ -113,7 +116,7 @@ select
         when annual_score >= excellent_min_score and rank > excellent_places
             then '得分达到优秀线，但名次在优秀名额（' || excellent_places || '个）之外，评为良好'
     end                                                             as grade_note,
-    round(mean_composite, 4)                                        as mean_composite,
+    cast(round(mean_composite, 4) as double)                        as mean_composite,
     q1_score,
     q2_score,
     q3_score,

@@ -26,10 +26,11 @@ rolled_up as (
              when bool_and(own_rows.scope_used = '当季') then '当季'
              else '混合' end                           as scope_used,
         {%- for m in metrics %}
-        case when count({{ m[0] }}) = count(*) then round(sum({{ m[0] }}), 4) end as {{ m[0] }},
+        -- decimal sums: exact, so the roll-up does not depend on the order of a parallel aggregate
+        case when count({{ m[0] }}) = count(*) then cast(sum(cast({{ m[0] }} as decimal(18, 4))) as double) end as {{ m[0] }},
         {%- endfor %}
         bool_or(own_rows.ytd_decrease)                  as ytd_decrease,
-        string_agg(distinct own_rows.ytd_decrease_items, '、') as ytd_decrease_items,
+        string_agg(distinct own_rows.ytd_decrease_items, '、' order by own_rows.ytd_decrease_items) as ytd_decrease_items,
         bool_or(own_rows.ytd_gap)                       as ytd_gap,
         count(*)                                        as counties_reporting
     from own_rows

@@ -1,10 +1,8 @@
 -- 整改台账：每个巡察问题在每个季度末的状态，连同问题描述和报送文件的位置。
+-- The description travels with the ledger row (file, sheet, row) it came from: row numbers repeat
+-- across the sheets of one workbook, so re-joining on file and row would duplicate issues.
 with issue_quarters as (
     select * from {{ ref('fct_issue_quarters') }}
-),
-
-descriptions as (
-    select file_id, row_number, description from {{ ref('stg_raw__inspections') }}
 ),
 
 files as (
@@ -19,7 +17,7 @@ select
     iq.inspected_body,
     iq.region_code,
     iq.category,
-    d.description,
+    iq.description,
     iq.found_date,
     iq.deadline,
     iq.status,
@@ -31,5 +29,4 @@ select
     iq.sheet,
     iq.row_number
 from issue_quarters as iq
-left join descriptions as d on d.file_id = iq.file_id and d.row_number = iq.row_number
 left join files as f on f.file_id = iq.file_id

@@ -1,0 +1,535 @@
+"""Security units: the audit log is append-only and tamper-evident, sessions cannot be forged, lockout
+grows and releases, accounts follow the policy and the warehouse, every export path is watermarked
+and audited, and a production start without a secret refuses. (Browser proofs: test_security_browser.)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from serving_fixture import build_serving_fixture  # noqa: E402
+
+from qinglian.security import accounts, audit, config, lockout, sessions  # noqa: E402
+from qinglian.security.scope import Scope  # noqa: E402
+
+LEADER = Scope("leader", "市清廉办领导", "leadership")
+COUNTY = Scope("yangxian", "洋县纪委监委", "county", "610723000000", "county", "洋县")
+SECRET = "s" * 20 + "-test-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
+    build_serving_fixture(path)
+    return path
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh state directory in production mode with a configured secret."""
+    monkeypatch.setenv("QINGLIAN_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("QINGLIAN_ENV", "production")
+    monkeypatch.setenv("QINGLIAN_SECRET", SECRET)
+    for name in ("QINGLIAN_SECRET_FILE", "QINGLIAN_AUTH", "QINGLIAN_LOCKOUT_ATTEMPTS", "QINGLIAN_LOCKOUT_SECONDS",
+                 "QINGLIAN_LOCKOUT_IP_ATTEMPTS", "QINGLIAN_SESSION_IDLE_MINUTES"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "state"
+
+
+# --- audit log ------------------------------------------------------------------------------------
+
+
+def test_audit_log_is_append_only_from_the_apps_side(state: Path) -> None:
+    log = audit.log()
+    first = audit.record("login_success", LEADER, client="10.0.0.5")
+    second = audit.record("export", COUNTY, client="10.0.0.6", target="逾期未整改问题", rows=7, format="xlsx")
+    assert (first, second) == (1, 2)
+    # The API offers append, read and verify — nothing that changes or removes an entry.
+    public = {n for n in dir(audit.AuditLog) if not n.startswith("_")}
+    assert public == {"append", "read", "verify"}
+    # The app's own connection is denied every statement that changes or removes entries or the guards.
+    for statement in ("UPDATE audit_log SET username = 'x'", "DELETE FROM audit_log", "DROP TRIGGER audit_log_no_update",
+                      "DROP TABLE audit_log", "ALTER TABLE audit_log ADD COLUMN x", "PRAGMA writable_schema = 1"):
+        with pytest.raises(sqlite3.DatabaseError), log._connect() as con:
+            con.execute(statement)
+    # Any other client hits the triggers.
+    raw = sqlite3.connect(log.path)
+    for statement in ("UPDATE audit_log SET rows = 0", "DELETE FROM audit_log WHERE seq = 1"):
+        with pytest.raises(sqlite3.DatabaseError, match="只能追加"):
+            raw.execute(statement)
+    raw.close()
+    entries = log.read()
+    assert [(e.seq, e.event, e.username, e.role, e.scope, e.client, e.rows) for e in entries] == [
+        (2, "export", "yangxian", "county", "洋县及所辖乡镇、村", "10.0.0.6", 7),
+        (1, "login_success", "leader", "leadership", "全部", "10.0.0.5", None)]
+    assert entries[0].detail == {"format": "xlsx"} and entries[0].target == "逾期未整改问题"
+    assert log.verify().ok and log.verify().checked == 2
+
+
+def _tampered(path: Path, *statements: str) -> None:
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TRIGGER audit_log_no_update")
+    raw.execute("DROP TRIGGER audit_log_no_delete")
+    for statement in statements:
+        raw.execute(statement)
+    raw.commit()
+    raw.close()
+
+
+@pytest.mark.parametrize("statements, bad", [
+    (["UPDATE audit_log SET username = 'nobody' WHERE seq = 2"], 2),          # an entry edited
+    (["DELETE FROM audit_log WHERE seq = 2"], 3),                              # one removed from the middle
+    (["UPDATE audit_log SET seq = seq + 10 WHERE seq >= 2",                    # one slipped in
+      "INSERT INTO audit_log SELECT 2, ts, 'logout', username, role, scope, unit_code, client, target, rows, "
+      "detail, key_id, prev_hash, hash FROM audit_log WHERE seq = 1"], 2),
+])
+def test_tampering_outside_the_app_is_detected(state: Path, statements: list[str], bad: int) -> None:
+    for i in range(4):
+        audit.record("page_view", LEADER, target=f"页面{i}")
+    log = audit.log()
+    assert log.verify().ok
+    _tampered(log.path, *statements)
+    result = log.verify()
+    assert not result.ok and result.first_bad == bad, result
+
+
+def test_audit_survives_restarts_and_a_rotated_secret(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    audit.record("login_success", LEADER)
+    monkeypatch.setenv("QINGLIAN_SECRET", "r" * 40)  # the office rotates the secret
+    audit.record("logout", LEADER)
+    # a new process reads the same file
+    out = subprocess.run([sys.executable, "-c", "from qinglian.security import audit; r = audit.log().verify(); "
+                          "print(r.ok, r.checked, r.other_key); print(len(audit.log().read()))"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
+    assert out == ["True", "2", "1", "2"]
+
+
+# --- sessions and cookies -------------------------------------------------------------------------
+
+
+def _jwt(payload: dict, key: bytes | None, alg: str = "HS256") -> str:
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode()) + "." + b64(json.dumps(payload).encode())
+    sig = b64(hmac.new(key, head.encode(), hashlib.sha256).digest()) if key else ""
+    return f"{head}.{sig}"
+
+
+def test_only_cookies_the_app_issued_name_a_session(state: Path) -> None:
+    store = sessions.SessionStore()
+    sid = store.create("leader", "10.0.0.5")
+    good = sessions.cookie_value(sid)
+    assert sessions.sid_from_cookie(good) == sid
+    assert store.validate(sid)[1] == "ok"
+    old_key = b"qinglian-demo-cookie-key-change-me"
+    forged = [
+        _jwt({"username": "leader", "exp_date": time.time() + 3600}, old_key),
+        _jwt({"username": "leader"}, None, alg="none"),
+        f"v1.{sid}.{base64.urlsafe_b64encode(hmac.new(old_key, f'v1.{sid}'.encode(), hashlib.sha256).digest()).rstrip(b'=').decode()}",
+        f"v1.{sid}.", f"v1.{sid}", "v2." + good[3:], good[:-2] + ("A" if good[-2] != "A" else "B") + good[-1],
+        "", "x" * 500,
+    ]
+    assert [sessions.sid_from_cookie(c) for c in forged] == [None] * len(forged)
+    # a well-signed cookie for a session the store does not hold is no login either
+    assert store.validate(sessions.sid_from_cookie(sessions.cookie_value("not-a-session")))[1] == "unknown"
+    # nothing in the state directory can be replayed as a cookie: the store keeps only a hash of the id
+    assert sid.encode() not in (state / "security.sqlite").read_bytes()
+
+
+def test_sessions_end_on_inactivity_logout_and_account_changes(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = sessions.SessionStore()
+    idle = store.create("leader")
+    with sqlite3.connect(store.path) as raw:  # 31 minutes without activity
+        raw.execute("UPDATE sessions SET last_seen = last_seen - 31 * 60")
+    assert store.validate(idle) == (None, "idle")
+    assert store.validate(idle) == (None, "ended")  # and it stays ended
+    monkeypatch.setenv("QINGLIAN_SESSION_IDLE_MINUTES", "60")
+    live = store.create("leader")
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("UPDATE sessions SET last_seen = last_seen - 31 * 60")
+    assert store.validate(live)[1] == "ok"  # configurable
+    store.revoke(live)
+    assert store.validate(live) == (None, "ended")
+    a, b = store.create("leader"), store.create("leader")
+    assert store.revoke_user("leader") == 2
+    assert {store.validate(a)[1], store.validate(b)[1]} == {"ended"}
+    ticket = sessions.issue_ticket(a, "10.0.0.5")
+    assert sessions.redeem_ticket(ticket, "10.0.0.9") is None  # another address cannot use it
+    ticket = sessions.issue_ticket(a, "10.0.0.5")
+    assert sessions.redeem_ticket(ticket, "10.0.0.5") == a and sessions.redeem_ticket(ticket, "10.0.0.5") is None
+
+
+# --- lockout --------------------------------------------------------------------------------------
+
+
+def test_lockout_engages_grows_and_releases(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qinglian.security.login import attempt
+
+    monkeypatch.setenv("QINGLIAN_LOCKOUT_ATTEMPTS", "3")
+    monkeypatch.setenv("QINGLIAN_LOCKOUT_SECONDS", "60")
+    store = accounts.AccountStore()
+    store.add("zhangsan", "张三", "leadership", "Qinghe#2025xy", actor=LEADER)
+    for _ in range(2):
+        assert attempt("zhangsan", "wrong", "10.0.0.5").message == "用户名或密码错误。"
+    third = attempt("zhangsan", "wrong", "10.0.0.5")
+    assert "该账号因多次登录失败已被锁定，请在1分钟后重试" in third.message
+    # the right password does not help while locked, and is not even checked
+    refused = attempt("zhangsan", "Qinghe#2025xy", "10.0.0.7")
+    assert refused.account is None and "已被锁定" in refused.message
+    locks = lockout.Lockout()
+    lock = locks.locked(lockout.account_key("zhangsan"))
+    assert lock is not None and 58 <= lock.until - time.time() <= 60 and lock.locks == 1
+    # after the wait: three more failures lock for twice as long
+    with sqlite3.connect(locks.path) as raw:
+        raw.execute("UPDATE lockouts SET locked_until = 0 WHERE key = 'account:zhangsan'")
+    for _ in range(3):
+        attempt("zhangsan", "wrong", "10.0.0.5")
+    lock = locks.locked(lockout.account_key("zhangsan"))
+    assert lock is not None and 118 <= lock.until - time.time() <= 120 and lock.locks == 2
+    with sqlite3.connect(locks.path) as raw:
+        raw.execute("UPDATE lockouts SET locked_until = 0 WHERE key = 'account:zhangsan'")
+    ok = attempt("zhangsan", "Qinghe#2025xy", "10.0.0.5")
+    assert ok.account is not None and ok.sid
+    assert "6 次密码错误的登录尝试、2 次被锁定" in ok.notice  # what the owner is told after logging in
+    # the owner's (and the admin's) view of it in the audit log
+    events = [e.event for e in reversed(audit.log().read(username="zhangsan"))]
+    assert events.count("login_failed") == 6 and events.count("lockout") == 2
+    assert events.count("login_blocked") == 1 and events[-1] == "login_success"
+    failed = audit.log().read(username="zhangsan", events=("login_failed",), limit=1)[0]
+    assert failed.detail == {"reason": "密码错误"} and failed.client == "10.0.0.5"
+
+
+def test_lockout_per_client_address_and_for_unknown_names(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qinglian.security.login import attempt
+
+    monkeypatch.setenv("QINGLIAN_LOCKOUT_ATTEMPTS", "50")
+    monkeypatch.setenv("QINGLIAN_LOCKOUT_IP_ATTEMPTS", "4")
+    accounts.AccountStore().add("lisi", "李四", "analyst", "Hanjiang#2025", actor=LEADER)
+    for name in ("a1", "a2", "a3", "a4"):  # names that do not exist are counted like real ones
+        attempt(name, "guess", "10.9.9.9")
+    blocked = attempt("lisi", "Hanjiang#2025", "10.9.9.9")
+    assert blocked.account is None and "本机地址因多次登录失败已被锁定" in blocked.message
+    assert attempt("lisi", "Hanjiang#2025", "10.0.0.1").account is not None  # another address is not affected
+    reasons = {e.username: e.detail.get("reason") for e in audit.log().read(events=("login_failed",))}
+    assert reasons["a1"] == "账号不存在"
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def test_password_policy_and_bcrypt(state: Path) -> None:
+    for bad, why in [("Short#1", "至少 10"), ("alllowercase1", "至少三类"), ("Wangwu#2025ab", "用户名"),
+                     ("P@ssw0rd", "至少 10"), ("Leader@2025", "常见")]:
+        with pytest.raises(accounts.AccountError, match=why):
+            accounts.check_password(bad, "wangwu")
+    store = accounts.AccountStore()
+    store.add("wangwu", "王五", "analyst", "Qingfeng#2025", actor=LEADER)
+    row = sqlite3.connect(store.path).execute("SELECT password_hash FROM accounts WHERE username='wangwu'").fetchone()
+    assert row[0].startswith("$2b$12$") and "Qingfeng" not in row[0]
+    assert store.authenticate("WangWu", "Qingfeng#2025").username == "wangwu"
+    assert store.authenticate("wangwu", "qingfeng#2025") is None
+    store.set_active("wangwu", False, actor=LEADER)
+    assert store.authenticate("wangwu", "Qingfeng#2025") is None
+
+
+def test_roles_and_units_are_checked_against_the_warehouse(serving: Path) -> None:
+    units = accounts.warehouse_units(serving)
+    assert units["610723000000"] == accounts.Unit("610723000000", "county", "洋县")
+    assert units["D02"] == accounts.Unit("D02", "department", "市教育局")
+    assert "610723101000" not in units  # a town is not a county-level unit
+    assert accounts.resolve_unit("county", "610723000000", units).name == "洋县"
+    assert accounts.resolve_unit("submitter", "D02", units).kind == "department"
+    assert accounts.resolve_unit("leadership", None, units) is None
+    for role, code, why in [("county", "D02", "只能绑定县级区划"), ("county", "610723101000", "没有代码"),
+                            ("county", None, "必须绑定单位"), ("submitter", "D99", "没有代码"),
+                            ("analyst", "610723000000", "不绑定单位"), ("boss", None, "未知角色")]:
+        with pytest.raises(accounts.AccountError, match=why):
+            accounts.resolve_unit(role, code, units)
+
+
+def test_user_and_audit_commands(state: Path, serving: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qinglian.cli import app
+
+    monkeypatch.setenv("QINGLIAN_SERVING", str(serving))
+    run = CliRunner().invoke
+    r = run(app, ["user", "add", "hanzhong_yx", "--name", "洋县纪委", "--role", "county", "--unit", "610723000000",
+                  "--password-stdin"], input="Yangxian#2026a\n")
+    assert r.exit_code == 0, r.output
+    assert "已新增账号 hanzhong_yx：洋县纪委，县区用户，范围 洋县及所辖乡镇、村" in r.output
+    r = run(app, ["user", "add", "bad", "--name", "x", "--role", "county", "--unit", "D02", "--password-stdin"],
+            input="Yangxian#2026a\n")
+    assert r.exit_code == 2 and "县区用户只能绑定县级区划" in r.output and "Traceback" not in r.output
+    r = run(app, ["user", "add", "weak", "--name", "x", "--role", "analyst", "--password-stdin"], input="abc\n")
+    assert r.exit_code == 2 and "密码至少 10 个字符" in r.output
+    assert run(app, ["user", "passwd", "hanzhong_yx", "--password-stdin"], input="Hanzhong#2027b\n").exit_code == 0
+    assert accounts.AccountStore().authenticate("hanzhong_yx", "Hanzhong#2027b") is not None
+    assert run(app, ["user", "disable", "hanzhong_yx"]).exit_code == 0
+    listed = run(app, ["user", "list"]).output
+    assert "hanzhong_yx\t洋县纪委\t县区用户\t洋县及所辖乡镇、村\t已停用" in listed
+    assert run(app, ["user", "passwd", "nobody", "--password-stdin"], input="Hanzhong#2027b\n").exit_code == 2
+    r = run(app, ["audit", "--since", "2020-01-01", "--user", "hanzhong_yx"])
+    assert r.exit_code == 0, r.output
+    lines = [line.split("\t") for line in r.stdout.splitlines() if line.strip()]
+    assert [p[2] for p in lines] == ["新增账号", "修改密码", "停用账号"]
+    assert all(p[3].endswith("@命令行") and p[7] == "hanzhong_yx" for p in lines)  # actor: the OS account
+    assert run(app, ["audit", "--since", "2020-13-01"]).exit_code == 2
+    assert run(app, ["audit", "--verify"]).output.startswith("审计日志完整：共 3 条")
+
+
+def test_production_without_a_secret_refuses_and_the_demo_makes_its_own(state: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboards import serve
+
+    monkeypatch.delenv("QINGLIAN_SECRET")
+    with pytest.raises(config.SecurityConfigError, match="QINGLIAN_SECRET"):
+        config.require_ok()
+    out = subprocess.run([sys.executable, "-m", "qinglian", "dashboard", "--port", "1"], capture_output=True,
+                         text=True, cwd=ROOT, env={**_env(), "QINGLIAN_STATE": str(state)}, timeout=120)
+    assert out.returncode == 2 and "正式模式下未配置签名密钥，驾驶舱拒绝启动。请设置环境变量 QINGLIAN_SECRET" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    monkeypatch.setenv("QINGLIAN_SECRET", "too-short")
+    with pytest.raises(config.SecurityConfigError, match="太短"):
+        config.secret()
+    monkeypatch.delenv("QINGLIAN_SECRET")
+    monkeypatch.setenv("QINGLIAN_AUTH", "off")
+    with pytest.raises(config.SecurityConfigError, match="不允许 QINGLIAN_AUTH=off"):
+        config.require_ok()
+    monkeypatch.delenv("QINGLIAN_AUTH")
+    secret_file = state.parent / "secret"
+    secret_file.write_text("f" * 40 + "\n")
+    monkeypatch.setenv("QINGLIAN_SECRET_FILE", str(secret_file))
+    assert config.secret() == "f" * 40
+    assert serve.preflight() == 0 and accounts.AccountStore().list() == []  # production: no demo accounts
+    monkeypatch.delenv("QINGLIAN_SECRET_FILE")
+    monkeypatch.setenv("QINGLIAN_ENV", "demo")
+    first = config.secret()
+    assert len(first) >= 32 and config.secret() == first  # one per installation, kept
+    assert (state / config.DEMO_SECRET_FILE).stat().st_mode & 0o077 == 0
+    assert first not in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert serve.preflight() == 0
+    assert {a.username for a in accounts.AccountStore().list()} == {"leader", "analyst", "yangxian", "tianbao", "admin"}
+    assert accounts.AccountStore().authenticate("leader", "Leader@2025") is not None
+    monkeypatch.setenv("QINGLIAN_ENV", "production")
+    monkeypatch.setenv("QINGLIAN_SECRET", SECRET)
+    assert accounts.AccountStore().authenticate("leader", "Leader@2025") is None  # demo accounts never in production
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QINGLIAN_")}
+    return {**env, "QINGLIAN_ENV": "production"}
+
+
+def test_mode_is_demo_only_with_the_demo_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qinglian.demo.generate import MANIFEST
+
+    monkeypatch.delenv("QINGLIAN_ENV", raising=False)
+    monkeypatch.setenv("QINGLIAN_LANDING", str(tmp_path))
+    assert config.mode() == "production"
+    (tmp_path / MANIFEST).write_text("{}")
+    assert config.mode() == "demo" and "检测到演示数据" in config.mode_reason()
+    monkeypatch.setenv("QINGLIAN_ENV", "production")
+    assert config.mode() == "production"
+    monkeypatch.setenv("QINGLIAN_ENV", "staging")
+    with pytest.raises(config.SecurityConfigError, match="只能是 production 或 demo"):
+        config.mode()
+
+
+# --- exports: every path watermarked and audited --------------------------------------------------
+
+
+def _xlsx_watermark(data: bytes) -> dict[str, object]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        core = z.read("docProps/core.xml").decode()
+        sheet1 = z.read("xl/worksheets/sheet1.xml").decode()
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    note = {r[0].value: r[1].value for r in wb["导出说明"].iter_rows()}
+    return {"images": [n for n in names if n.startswith("xl/media/")], "core": core, "header": sheet1, "note": note}
+
+
+def _pdf_pages_text(data: bytes, tmp: Path) -> list[str]:
+    pdf = tmp / "x.pdf"
+    pdf.write_bytes(data)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [p for p in text.split("\f") if p.strip()]
+
+
+def test_every_export_kind_is_watermarked_and_audited(state: Path, serving: Path, tmp_path: Path) -> None:
+    import docx
+
+    from dashboards import bulletin, data, exports
+
+    src = data.Source(serving, COUNTY.county_code, cached=False)
+    b = bulletin.build_bulletin(src, "2025Q4")
+    sheets = {"逾期未整改问题": pd.DataFrame({"问题描述": ["=SUM(A1)", "正常"], "逾期天数": [184, 3]})}
+    xlsx = exports.export(lambda: exports.to_xlsx(sheets), kind="xlsx", what="逾期未整改问题", scope=COUNTY,
+                          client="10.0.0.6", rows=2)
+    pdf = exports.export(lambda: bulletin.render_pdf(b), kind="pdf", what="季度通报 2025Q4", scope=COUNTY,
+                         client="10.0.0.6", rows=9, event="bulletin")
+    bxlsx = exports.export(lambda: bulletin.render_xlsx(b), kind="xlsx", what="季度通报 2025Q4", scope=COUNTY,
+                           rows=9, event="bulletin")
+    doc = docx.Document()
+    doc.add_paragraph("督办单")
+    buf = io.BytesIO()
+    doc.save(buf)
+    word = exports.export(buf.getvalue, kind="docx", what="督办单", scope=COUNTY, rows=1)
+
+    for workbook in (xlsx, bxlsx):
+        mark = _xlsx_watermark(workbook)
+        assert mark["images"], "background tile"
+        assert "洋县纪委监委（yangxian）| 县区用户" in mark["header"] and "范围：洋县及所辖乡镇、村" in mark["header"]
+        assert "qinglian-watermark;yangxian" in mark["core"]
+        assert mark["note"]["导出人"] == "洋县纪委监委（yangxian）| 县区用户"
+        assert mark["note"]["数据范围"] == "洋县及所辖乡镇、村"
+    assert _xlsx_watermark(xlsx)["note"]["工作表「逾期未整改问题」"] == "2 行"
+    pages = _pdf_pages_text(pdf, tmp_path)
+    assert len(pages) >= 1 and all("洋县纪委监委（yangxian）| 县区用户" in p for p in pages)
+    assert all("范围：洋县及所辖乡镇、村" in p for p in pages)
+    assert "洋县清廉建设季度通报" in pages[0]  # the document itself is intact under the mark
+    stamped = docx.Document(io.BytesIO(word))
+    header = " ".join(p.text for p in stamped.sections[0].header.paragraphs)
+    assert "洋县纪委监委（yangxian）| 县区用户" in header and "范围：洋县及所辖乡镇、村" in header
+    assert b"QinglianWatermark" in zipfile.ZipFile(io.BytesIO(word)).read("word/header1.xml")
+
+    entries = list(reversed(audit.log().read()))
+    assert [(e.event, e.target, e.rows, e.detail["format"]) for e in entries] == [
+        ("export", "逾期未整改问题", 2, "xlsx"), ("bulletin", "季度通报 2025Q4", 9, "pdf"),
+        ("bulletin", "季度通报 2025Q4", 9, "xlsx"), ("export", "督办单", 1, "docx")]
+    assert entries[0].detail["sha256"] == hashlib.sha256(xlsx).hexdigest()
+    assert entries[1].detail["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert {(e.username, e.scope) for e in entries} == {("yangxian", "洋县及所辖乡镇、村")}
+    # no audit entry, no file
+    with pytest.raises(RuntimeError, match="no watermark"):
+        exports.export(lambda: b"PK not ours", kind="xlsx", what="x", scope=COUNTY)
+
+
+def test_every_download_button_on_every_page_is_audited(state: Path, serving: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every download the pages offer — as a county user and as the leader — goes through ui.download_export:
+    invoking the button's deferred data writes a watermarked file and an audit entry."""
+    import streamlit
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("QINGLIAN_SERVING", str(serving))
+    monkeypatch.setenv("QINGLIAN_ENV", "demo")
+    captured: list[tuple[str, object]] = []
+    real = streamlit.download_button
+
+    def spy(label: str, data: object, *args: object, **kwargs: object) -> object:
+        captured.append((str(kwargs.get("file_name")), data))
+        return real(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", spy)
+    pages = ["p1_overview", "p2_ranking", "p3_annual", "p4_tasks", "p5_units", "p6_rectification",
+             "p7_satisfaction", "p8_cases", "p9_quality", "p10_bulletin"]
+    for user, password in (("yangxian", "Yangxian@2025"), ("leader", "Leader@2025")):
+        at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=60).run()
+        by = {t.label: t for t in at.text_input}
+        by["用户名"].input(user)
+        by["密码"].input(password)
+        next(b for b in at.button if b.label == "登录").click()
+        at.run()
+        for page in pages:
+            at.switch_page(f"pages/{page}.py").run()
+            assert not at.exception, [e.message for e in at.exception]
+    assert len({name for name, _ in captured}) >= 20
+    before = len(audit.log().read(events=("export", "bulletin"), limit=None))
+    seen: set[str] = set()
+    for name, data in captured:
+        if name in seen:
+            continue
+        seen.add(name)
+        assert callable(data), f"{name}: bytes handed out without the audited path"
+        blob = data()
+        if name.endswith(".xlsx"):
+            assert b"qinglian-watermark" in zipfile.ZipFile(io.BytesIO(blob)).read("docProps/core.xml"), name
+        else:
+            from pypdf import PdfReader
+
+            assert name.endswith(".pdf"), name
+            assert PdfReader(io.BytesIO(blob)).metadata["/Keywords"].startswith("qinglian-watermark;"), name
+    after = audit.log().read(events=("export", "bulletin"), limit=None)
+    assert len(after) - before == len(seen)
+    county_files = {e.detail["file_name"] for e in after if e.username == "yangxian"}
+    assert county_files and all(e.scope == "洋县及所辖乡镇、村" for e in after if e.username == "yangxian")
+
+
+def _app_login(user: str, password: str):  # noqa: ANN202
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=60).run()
+    by = {t.label: t for t in at.text_input}
+    by["用户名"].input(user)
+    by["密码"].input(password)
+    next(b for b in at.button if b.label == "登录").click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_admin_page_manages_accounts_and_owners_change_their_password(state: Path, serving: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLIAN_SERVING", str(serving))
+    monkeypatch.setenv("QINGLIAN_ENV", "demo")
+    at = _app_login("admin", "Admin@2025")
+    assert [t.value for t in at.title] == ["账号管理"]
+    at.selectbox(key="acc_add_role").set_value("county").run()
+    assert "洋县（610723000000，县区）" in at.selectbox(key="acc_add_unit").options
+    assert not any("部门" in o for o in at.selectbox(key="acc_add_unit").options)  # a county account: counties only
+    at.text_input(key="acc_add_user").input("xixiang")
+    at.text_input(key="acc_add_name").input("西乡县纪委")
+    at.selectbox(key="acc_add_unit").set_value("610724000000")
+    at.text_input(key="acc_add_pw1").input("Hanshui#2026a")
+    at.text_input(key="acc_add_pw2").input("Hanshui#2026a")
+    next(b for b in at.button if b.label == "新增").click()
+    at.run()
+    assert any("已新增账号 xixiang" in s.value for s in at.success), [e.value for e in at.error]
+    made = accounts.AccountStore().get("xixiang")
+    assert (made.role, made.unit_code, made.unit_name) == ("county", "610724000000", "西乡县")
+    at.selectbox(key="acc_state_user").set_value("xixiang")
+    next(b for b in at.button if b.label == "停用").click()
+    at.run()
+    assert not accounts.AccountStore().get("xixiang").active
+    added = audit.log().read(username="xixiang", events=("account_add", "account_disable"))
+    assert [(e.event, e.username, e.client) for e in added] == [("account_disable", "admin", "127.0.0.1"),
+                                                               ("account_add", "admin", "127.0.0.1")]
+    # the owner changes their own password, is logged out, and logs in with the new one
+    at = _app_login("analyst", "Analyst@2025")
+    at.switch_page("pages/my_account.py").run()
+    at.text_input(key="my_pw_old").input("Analyst@2025")
+    at.text_input(key="my_pw_new1").input("Fenxi#2026abc")
+    at.text_input(key="my_pw_new2").input("Fenxi#2026abc")
+    next(b for b in at.button if b.label == "修改密码").click()
+    at.run()
+    assert {t.label for t in at.text_input} == {"用户名", "密码"}
+    assert any("密码已修改" in w.value for w in at.warning)
+    assert accounts.AccountStore().authenticate("analyst", "Fenxi#2026abc") is not None
+    at = _app_login("analyst", "Fenxi#2026abc")
+    next(b for b in at.button if b.label == "退出登录").click()
+    at.run()
+    assert {t.label for t in at.text_input} == {"用户名", "密码"} and not at.metric
+    last = audit.log().read(username="analyst", limit=1)[0]
+    assert last.event == "logout"

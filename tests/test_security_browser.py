@@ -1,0 +1,363 @@
+"""Security in the browser (Playwright + Debian chromium), one served app for the module.
+
+Proves: cookies forged with any key found in the repository, with alg=none, or of an expired session
+do not log in and fall back to the Chinese login form (while the app's own cookie does); lockout
+engages and releases; a county user sees only its county and a watermark naming them and the scope;
+a name from a submitted file renders as text; an admin sees the audit entries of what this module
+just did. Screenshots: screenshots/security_*.png.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import os
+import re
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from serving_fixture import build_serving_fixture  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+OLD_KEY = "qinglian-demo-cookie-key-change-me"  # the key dashboards/users.yaml shipped until this change
+EVIL = "汉台区[点此](http://evil.invalid)<b>粗</b>:red[红]"
+LOCK_SECONDS = 4
+
+pytestmark = pytest.mark.browser
+
+
+# --- keys a forger could take from the repository ------------------------------------------------------
+
+
+def repository_keys() -> list[str]:
+    """Every key-like string in the tracked files (and in the history of the old users.yaml)."""
+    found = {OLD_KEY}
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    texts = []
+    for name in files:
+        path = ROOT / name
+        if path.suffix in (".py", ".yaml", ".yml", ".toml", ".md", ".cfg", ".ini", ".json", ".env", ".txt", "") \
+                and path.is_file() and path.stat().st_size < 2_000_000:
+            texts.append(path.read_text(encoding="utf-8", errors="ignore"))
+    history = subprocess.run(["git", "log", "-p", "--all", "--", "dashboards/users.yaml"], cwd=ROOT,
+                             capture_output=True, text=True).stdout
+    texts.append(history)
+    pattern = re.compile(r"(?i)(?:key|secret|token|password|cookie)[\w\-]*\s*[:=]\s*[\"']?([A-Za-z0-9_\-@.#$+/=]{8,})")
+    for text in texts:
+        found.update(m.group(1) for m in pattern.finditer(text))
+        found.update(re.findall(r"\b[A-Z][a-z]+@20\d\d\b", text))  # the demo passwords
+    return sorted(found)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def forged_cookies(key: str) -> list[str]:
+    """What a forger would try with a key: the old streamlit-authenticator JWT, and our own cookie format
+    signed with the key itself and with the key derived as the app derives it."""
+    head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = _b64(json.dumps({"username": "leader", "exp_date": time.time() + 86400}).encode())
+    jwt = f"{head}.{body}.{_b64(hmac.new(key.encode(), f'{head}.{body}'.encode(), hashlib.sha256).digest())}"
+    sid = secrets.token_urlsafe(32)
+    derived = hmac.new(key.encode(), b"qinglian/cookie/v1", hashlib.sha256).digest()
+    ours = [f"v1.{sid}.{_b64(hmac.new(k, f'v1.{sid}'.encode(), hashlib.sha256).digest())}"
+            for k in (key.encode(), derived)]
+    return [jwt, *ours]
+
+
+def alg_none() -> str:
+    head = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{head}.{_b64(json.dumps({'username': 'leader', 'exp_date': time.time() + 86400}).encode())}."
+
+
+def test_no_key_in_the_repository_signs_a_cookie(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every key found, every forgery: refused before any session look-up (the browser test tries a sample)."""
+    from qinglian.security import sessions
+
+    monkeypatch.setenv("QINGLIAN_ENV", "demo")
+    monkeypatch.setenv("QINGLIAN_STATE", str(tmp_path))
+    monkeypatch.delenv("QINGLIAN_SECRET", raising=False)
+    keys = repository_keys()
+    assert OLD_KEY in keys and "Leader@2025" in keys
+    assert not (ROOT / "dashboards" / "users.yaml").exists()
+    for key in keys:
+        for cookie in [*forged_cookies(key), alg_none()]:
+            assert sessions.sid_from_cookie(cookie) is None, (key, cookie)
+    sid = sessions.SessionStore().create("leader")
+    assert sessions.sid_from_cookie(sessions.cookie_value(sid)) == sid  # the check can tell good from bad
+
+
+# --- the served app -------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _malicious_name(path: Path) -> None:
+    """汉台区 as a clerk's file could spell it: markdown link, HTML and a colour directive in the name."""
+    with duckdb.connect(str(path)) as con:
+        for table, col, code in [("marts.scorecard_quarterly", "body_name", "body_code"),
+                                 ("marts.assessment_annual", "body_name", "body_code"),
+                                 ("marts.dim_bodies", "body_name", "body_code"),
+                                 ("marts.dim_regions", "region_name", "region_code")]:
+            con.execute(f"UPDATE {table} SET {col} = ? WHERE {code} = '610702000000'", [EVIL])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    from dashboards.serve import command
+
+    assert CHROMIUM.exists(), "需要 Debian chromium（/usr/bin/chromium）：请运行 make test 安装"
+    serving = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
+    build_serving_fixture(serving)
+    _malicious_name(serving)
+    state = tmp_path_factory.mktemp("state")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QINGLIAN_")}
+    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_ENV="demo", QINGLIAN_STATE=str(state),
+               QINGLIAN_LOCKOUT_ATTEMPTS="3", QINGLIAN_LOCKOUT_SECONDS=str(LOCK_SECONDS),
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(command(port, "127.0.0.1"), env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    from playwright.sync_api import sync_playwright
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Streamlit 未能启动：\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                yield {"url": url, "state": state, "browser": browser, "log": log}
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _page(server: dict, cookies: dict[str, str] | None = None, height: int = 1200):  # noqa: ANN202
+    context = server["browser"].new_context(viewport={"width": 1440, "height": height}, locale="zh-CN",
+                                            accept_downloads=True)
+    if cookies:
+        context.add_cookies([{"name": k, "value": v, "url": server["url"]} for k, v in cookies.items()])
+    return context, context.new_page()
+
+
+def _login_form(page: object) -> None:
+    page.get_by_label("用户名").wait_for(timeout=30000)  # type: ignore[attr-defined]
+
+
+def _submit(page: object, user: str, password: str) -> None:
+    page.get_by_label("用户名").fill(user)  # type: ignore[attr-defined]
+    page.get_by_label("密码").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="登录").click()  # type: ignore[attr-defined]
+
+
+def _settled(page: object) -> None:
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30000)
+    page.wait_for_timeout(600)  # type: ignore[attr-defined]
+
+
+def _session_cookie(context: object, timeout: float = 15) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for c in context.cookies():  # type: ignore[attr-defined]
+            if c["name"] == "qinglian_session":
+                return c
+        time.sleep(0.2)
+    raise AssertionError("the app never set its session cookie")
+
+
+def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> None:
+    url = server["url"]
+    # The app's own cookie works (so the refusals below mean something): HttpOnly, SameSite=Strict.
+    context, page = _page(server)
+    page.goto(url)
+    _login_form(page)
+    _submit(page, "leader", "Leader@2025")
+    page.get_by_text("任务推进率").first.wait_for(timeout=30000)
+    cookie = _session_cookie(context)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie").find("qinglian_session") == -1  # scripts cannot read it
+    second = context.new_page()  # a new tab: logged in by the cookie alone
+    second.goto(f"{url}/ranking")
+    second.get_by_text("蜗牛记录").wait_for(timeout=30000)
+    context.close()
+
+    keys = repository_keys()
+    # every key is tried in test_no_key_in_the_repository_signs_a_cookie; the browser gets a sample
+    sample = [OLD_KEY, next(k for k in keys if k != OLD_KEY)]
+    attempts = [(f"key={key[:12]} form {i}", {"qinglian_session": value}) for key in sample
+                for i, value in enumerate(forged_cookies(key))]
+    attempts.append(("old cookie name, old key", {"qinglian_auth": forged_cookies(OLD_KEY)[0]}))
+    attempts.append(("alg=none", {"qinglian_session": alg_none(), "qinglian_auth": alg_none()}))
+    context, page = _page(server)  # one browser context (its cache keeps the app's scripts), fresh cookies each time
+    for what, cookies in attempts:
+        context.clear_cookies()
+        context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
+        page.goto(f"{url}/ranking")
+        _login_form(page)
+        _settled(page)
+        text = page.inner_text("body")
+        assert "登录清廉建设驾驶舱" in text and "任务推进率" not in text and "蜗牛记录" not in text, what
+        assert "Error" not in text and "Traceback" not in text, what
+    context.close()
+
+    # Expired: a real session cookie, 31 minutes idle on the server.
+    with sqlite3.connect(server["state"] / "security.sqlite") as raw:
+        raw.execute("UPDATE sessions SET last_seen = last_seen - 31 * 60 WHERE username = 'leader'")
+    context, page = _page(server, {"qinglian_session": cookie["value"]})
+    page.goto(url)
+    _login_form(page)
+    page.get_by_text("长时间未操作，登录已超时，请重新登录。").wait_for(timeout=15000)
+    assert "任务推进率" not in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "security_expired.png"))
+    context.close()
+
+
+def test_lockout_engages_and_releases(server: dict) -> None:
+    context, page = _page(server)
+    page.goto(server["url"])
+    _login_form(page)
+    for _ in range(2):
+        _submit(page, "analyst", "wrong-password")
+        page.get_by_text("用户名或密码错误。").wait_for(timeout=15000)
+    _submit(page, "analyst", "wrong-password")
+    page.get_by_text("该账号因多次登录失败已被锁定").wait_for(timeout=15000)
+    locked_at = time.monotonic()
+    _settled(page)
+    page.screenshot(path=str(SHOTS / "security_locked.png"))
+    _submit(page, "analyst", "Analyst@2025")  # the right password, too early
+    page.get_by_text(re.compile("该账号因多次登录失败已被锁定，请在[1-4]秒后重试")).wait_for(timeout=15000)
+    assert "任务推进率" not in page.inner_text("body")
+    time.sleep(max(0.0, LOCK_SECONDS + 0.5 - (time.monotonic() - locked_at)))
+    _submit(page, "analyst", "Analyst@2025")
+    page.get_by_text("任务推进率").first.wait_for(timeout=30000)
+    # the owner is told what happened to the account
+    page.get_by_text("自上次登录以来，该账号有 3 次密码错误的登录尝试、1 次被锁定").wait_for(timeout=15000)
+    context.close()
+
+
+def test_county_user_sees_only_their_county_under_a_watermark(server: dict) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    context, page = _page(server, height=1500)
+    page.goto(server["url"])
+    _login_form(page)
+    _submit(page, "yangxian", "Yangxian@2025")
+    page.wait_for_selector(".js-plotly-plot", timeout=30000)
+    _settled(page)
+    text = page.inner_text("body")
+    assert "洋县" in text and "任务推进率" in text
+    for other in ("汉台区", "南郑区", "城固县", "西乡县", "市教育局", "evil.invalid"):
+        assert other not in text
+    svg = page.evaluate("""() => {
+        const bg = getComputedStyle(document.querySelector('.stApp'), '::after').backgroundImage;
+        const m = bg.match(/base64,([^"')]+)/);
+        return m ? new TextDecoder().decode(Uint8Array.from(atob(m[1]), c => c.charCodeAt(0))) : '';
+    }""")
+    assert "洋县纪委监委（yangxian）| 县区用户" in svg and "范围：洋县及所辖乡镇、村" in svg
+    layer = page.evaluate("""() => { const s = getComputedStyle(document.querySelector('.stApp'), '::after');
+        return [s.position, s.pointerEvents]; }""")
+    assert layer == ["fixed", "none"]  # over everything, never in the way of a click
+    page.screenshot(path=str(SHOTS / "security_county_watermark.png"))
+    # an export: watermarked, stating the scope
+    with page.expect_download(timeout=30000) as dl:
+        page.get_by_role("button", name="下载 Excel").first.click()
+    data = Path(dl.value.path()).read_bytes()
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    note = {r[0].value: r[1].value for r in wb["导出说明"].iter_rows()}
+    assert note["导出人"] == "洋县纪委监委（yangxian）| 县区用户" and note["数据范围"] == "洋县及所辖乡镇、村"
+    context.close()
+
+
+def test_names_from_submissions_render_as_text(server: dict) -> None:
+    context, page = _page(server, height=1600)
+    page.goto(f"{server['url']}/ranking")
+    _login_form(page)
+    _submit(page, "leader", "Leader@2025")
+    page.get_by_text("得分构成与原始报送").wait_for(timeout=30000)
+    page.wait_for_selector(".js-plotly-plot", timeout=30000)
+    _settled(page)
+    links = page.evaluate("() => [...document.querySelectorAll(\"a[href*='evil.invalid']\")].map(a => a.parentElement.parentElement.outerHTML.slice(0, 600))")
+    assert not links, links
+    header = page.locator("[data-testid='stMarkdownContainer']", has_text="综合得分").first.inner_text()
+    header = header.replace("\u2060", "")  # the invisible word joiner that defuses bare URLs
+    assert "[点此](http://evil.invalid)<b>粗</b>:red[红]" in header
+    ticks = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .xtick text')].map(t => t.textContent)")
+    assert EVIL in ticks  # plotly shows the name literally, no bold, no link
+    page.screenshot(path=str(SHOTS / "security_escaped_name.png"))
+    context.close()
+
+
+def test_admin_sees_the_audit_entries_of_this_module(server: dict) -> None:
+    context, page = _page(server, height=1400)
+    page.goto(f"{server['url']}/audit")
+    _login_form(page)
+    _submit(page, "admin", "Admin@2025")
+    page.get_by_role("heading", name="审计日志").wait_for(timeout=30000)
+    _settled(page)
+    text = page.inner_text("body")
+    assert "任务推进率" not in text  # the admin manages accounts and the log, not the data
+    page.screenshot(path=str(SHOTS / "security_audit.png"), full_page=True)
+    with page.expect_download(timeout=30000) as dl:
+        page.get_by_role("button", name="下载 Excel").first.click()
+    wb = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
+    seen = {(r["事件"], r["用户"]) for r in rows}
+    for expected in [("登录成功", "leader"), ("拒绝无效登录凭据", None), ("会话超时", "leader"),
+                     ("登录失败", "analyst"), ("登录锁定", "analyst"), ("锁定期间尝试登录", "analyst"),
+                     ("登录成功", "analyst"), ("登录成功", "yangxian"), ("查看页面", "yangxian"),
+                     ("导出", "yangxian"), ("登录成功", "admin")]:
+        assert expected in seen or (expected[1] is None and any(e == expected[0] for e, _ in seen)), expected
+    export = next(r for r in rows if r["事件"] == "导出" and r["用户"] == "yangxian")
+    assert export["范围"] == "洋县及所辖乡镇、村" and export["地址"] == "127.0.0.1" and export["行数"] >= 1
+    view = next(r for r in rows if r["事件"] == "查看页面" and r["用户"] == "leader" and r["对象"] == "红旗/蜗牛榜")
+    assert json.loads(view["详情"])["filters"]["rank_group"] == "county"
+    # the log checks out, and nothing in the app wrote anything but appends
+    assert page.get_by_role("button", name="校验日志完整性").count() == 1
+    page.get_by_role("button", name="校验日志完整性").click()
+    page.get_by_text(re.compile(r"审计日志完整：共 \d+ 条")).wait_for(timeout=15000)
+    context.close()
