@@ -264,7 +264,7 @@ def test_limits_are_checked_before_parsing_and_memory_stays_bounded(corpus) -> N
         refused = con.execute("""select count(*) from raw.units u join raw.ingest_files f using (file_id)
                                  where f.path in ('units/rows_200k.xlsx', 'units/bomb_ratio.xlsx', 'units/dense_range.xlsx')""").fetchall()[0][0]
     assert (loaded, refused) == (AT_LIMIT_ROWS, 0)
-    print(f"\n峰值内存：整个语料 {corpus['peak'] / MB:.0f} MB，1 GB 压缩炸弹 {corpus['bomb_peak'] / MB:.0f} MB")
+    print(f"\n恶意文件 {len(EXPECTED)} 个；峰值内存：整个语料 {corpus['peak'] / MB:.0f} MB，1 GB 压缩炸弹 {corpus['bomb_peak'] / MB:.0f} MB")
 
 
 def test_nothing_outside_the_landing_folder_is_read(corpus) -> None:
