@@ -163,12 +163,15 @@ class Journal:
     def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: Path | None = None):
         self.con = con
         self.warehouse = warehouse
-        rows = con.execute("select path, sha256, outcome from raw.ingest_files order by file_id").fetchall()
-        self.final: set[tuple[str, str]] = {(p, s) for p, s, _ in rows}
+        rows = con.execute("select path, sha256, outcome, source, submitter, period from raw.ingest_files order by file_id").fetchall()
+        self.final: set[tuple[str, str]] = {(r[0], r[1]) for r in rows}
         self.loaded: dict[str, str] = {}
-        for path, sha, outcome in rows:
+        self.keys: set[tuple] = set()  # (source, submitter, period) of every loaded periodic file
+        for path, sha, outcome, source, submitter, period in rows:
             if outcome in LOADED:
                 self.loaded.setdefault(sha, path)
+                self.keys.add((source, submitter, period))
+        self.next_id: int | None = None  # the journal has one writer (the run lock): ids are counted here
 
     def is_final(self, rel: str, sha: str) -> bool:
         return (rel, sha) in self.final
@@ -186,10 +189,13 @@ class Journal:
         con = self.con
         try:
             con.execute("begin transaction")
-            first = int(con.execute("select coalesce(max(file_id), 0) + 1 from raw.ingest_files").fetchall()[0][0])
-            ids = list(range(first, first + len(decisions)))
-            con.register("_files", _file_rows(decisions, ids, loaded_at).to_arrow())
-            con.execute("insert into raw.ingest_files by name select * from _files")
+            if self.next_id is None:
+                self.next_id = int(con.execute("select coalesce(max(file_id), 0) + 1 from raw.ingest_files").fetchall()[0][0])
+            ids = list(range(self.next_id, self.next_id + len(decisions)))
+            rows = _file_rows(decisions, ids, loaded_at)
+            con.execute(f"insert into raw.ingest_files ({', '.join(_FILE_SCHEMA)}) values "
+                        + ", ".join(["(" + ", ".join("?" * len(_FILE_SCHEMA)) + ")"] * len(rows)),
+                        [v for row in rows for v in row])
             rejects = _reject_rows(decisions, ids)
             if rejects.height:
                 con.register("_rejects", rejects.to_arrow())
@@ -202,18 +208,21 @@ class Journal:
             self._supersede(ids, decisions)
             con.execute("commit")
         except Exception as exc:
+            self.next_id = None
             self._abort()
             raise CommitFailed(_commit_problem(exc), _is_transient(exc)) from exc
         finally:
-            for name in ("_files", "_rejects"):
-                with suppress(Exception):  # the connection may be gone after a failed commit
-                    con.unregister(name)
+            with suppress(Exception):  # the connection may be gone after a failed commit
+                con.unregister("_rejects")
+        self.next_id += len(decisions)
         outcomes = []
         for d, file_id in zip(decisions, ids, strict=True):
             p = d.parsed
             self.final.add((p.rel, p.sha256))
             if d.outcome in LOADED:
                 self.loaded.setdefault(p.sha256, p.rel)
+                if p.source not in REFERENCE_SOURCES:
+                    self.keys.add((p.source, p.submitter, p.period))
             outcomes.append(_outcome(d, file_id))
         return outcomes
 
@@ -225,10 +234,12 @@ class Journal:
         is not replaced file by file: a later row for the same code wins, so a supplementary task
         list adds to the catalogue.
         """
-        new = [i for i, d in zip(ids, decisions, strict=True)
+        new = [(i, (d.parsed.source, d.parsed.submitter, d.parsed.period)) for i, d in zip(ids, decisions, strict=True)
                if d.outcome in LOADED and d.parsed.source not in REFERENCE_SOURCES]
-        if not new:
-            return
+        keys = [k for _, k in new]
+        if not any(k in self.keys for k in keys) and len(set(keys)) == len(keys):
+            return  # nothing loaded before for these keys: nothing to supersede
+        new = [i for i, _ in new]
         self.con.execute(
             f"""update raw.ingest_files f set superseded_by = n.next_id
                 from (
@@ -297,7 +308,7 @@ def _counts(d: Decision) -> tuple[int, int, int]:
     return (p.rows_read, p.rows_loaded, p.rows_rejected)
 
 
-def _file_rows(decisions: list[Decision], ids: list[int], loaded_at: datetime) -> pl.DataFrame:
+def _file_rows(decisions: list[Decision], ids: list[int], loaded_at: datetime) -> list[tuple]:
     rows = []
     for d, file_id in zip(decisions, ids, strict=True):
         p = d.parsed
@@ -311,7 +322,7 @@ def _file_rows(decisions: list[Decision], ids: list[int], loaded_at: datetime) -
             "dropped_columns": ",".join(p.dropped_columns) or None if not d.duplicate_of else None,
             "loaded_at": loaded_at, "superseded_by": None,
         })
-    return pl.DataFrame(rows, schema=_FILE_SCHEMA)
+    return [tuple(r[c] for c in _FILE_SCHEMA) for r in rows]
 
 
 _REJECT_COLUMNS = {"file_id": pl.Int64, "file": pl.String, "sheet": pl.String, "row": pl.Int64,

@@ -142,8 +142,11 @@ _SUSPECT_DATE = re.compile(r"^(?:1900-02-28|1899-12-3[01]) \d\d:\d\d:\d\d$")
 
 
 def _lotus_dates(frame: pl.DataFrame, data: bytes, path: str, geometry: SheetFacts) -> pl.DataFrame:
-    suspects = [c for c in frame.columns if frame[c].str.contains(_SUSPECT_DATE.pattern).any()]
-    if not suspects or not path:
+    if not path or frame.is_empty():
+        return frame
+    hits = frame.select(pl.col(c).str.contains(_SUSPECT_DATE.pattern).any().alias(c) for c in frame.columns).row(0)
+    suspects = [c for c, hit in zip(frame.columns, hits, strict=True) if hit]
+    if not suspects:
         return frame
     xml = zipfile.ZipFile(io.BytesIO(data)).read(path)  # within the measured limits
     out = []
