@@ -117,8 +117,10 @@ def _walk(fd: int, parts: tuple[str, ...], landing: Path, out: list[Entry]) -> N
         if stat.S_ISLNK(st.st_mode):
             out.append(Entry(rel, source, "link", reason=_link_reason(fd, name, rel_parts, landing)))
         elif stat.S_ISDIR(st.st_mode):
-            if name.startswith(IGNORED_PREFIXES[1:]):
-                continue  # .git, .Trash and the like hold no submissions
+            if name.startswith(IGNORED_PREFIXES):
+                why = "隐藏文件夹" if name.startswith(".") else "以 _ 开头的文件夹（如归档、说明）"
+                out.append(Entry(rel + "/", source, "ignored", reason=f"{why}，按约定其中的文件都不读取"))
+                continue
             if len(rel_parts) >= MAX_DEPTH:
                 out.append(Entry(rel + "/", source, "unlisted", reason=f"文件夹层级超过 {MAX_DEPTH} 层，未继续读取；请把文件放在来源文件夹下"))
                 continue

@@ -102,6 +102,8 @@ def build_corpus(root: Path) -> tuple[Path, Path]:
     expect("units/empty.xlsx", "rejected", "文件是空的（0 字节）").write_bytes(b"")
     os.mkfifo(expect("units/pipe.xlsx", "skipped", "不是普通文件"))
     expect("units/~$洋县.xlsx", "ignored", "Office 临时锁定文件").write_bytes(b"\x00" * 165)
+    hostile.write_xlsx(landing / "_归档" / "洋县_旧.xlsx", [("Sheet1", units_rows(2, "Z"))])
+    EXPECTED["_归档/"] = ("ignored", "以 _ 开头的文件夹（如归档、说明），按约定其中的文件都不读取")
     # Encrypted and mislabeled files.
     hostile.encrypted_xlsx(expect("units/encrypted.xlsx", "rejected", "设置了打开密码"), units_rows(2))
     expect("units/text_as.xlsx", "accepted", "内容是 CSV 文本，已按 CSV 读取").write_text(hostile.csv_text(units_rows(2, "T")), encoding="utf-8")
