@@ -183,3 +183,26 @@ def test_every_template_has_validations_and_instructions(tmp_path: Path) -> None
         assert len(lists) == len(enums) + (10 if contract.question_columns else 0)
         for f, dv in zip(enums, lists, strict=False):
             assert dv.formula1 == '"' + ",".join(f.choices) + '"'
+
+
+def test_dry_run_gives_the_ingest_s_own_answer_without_loading(landing: Path, tmp_path: Path) -> None:
+    """An upload form's check of one file: the same outcome, rows and reasons as the ingest, nothing loaded."""
+    from ingest.limits import check_limits
+    from ingest.pipeline import dry_run
+
+    warehouse = tmp_path / "w.duckdb"
+    ingest_landing(landing, warehouse)  # reference data only
+    bad = units_file(tmp_path / "upload", "洋县.xlsx", "做完了")
+    data = bad.read_bytes()
+    assert check_limits(data, "洋县.xlsx") is None
+    assert check_limits(b"%PDF-1.7", "洋县.xlsx").startswith("文件是 PDF 文档")
+    before = query(warehouse, "select count(*) from raw.ingest_files")
+    checked = dry_run(data, "洋县.xlsx", "units", warehouse)
+    assert (checked.outcome, checked.rows_read, checked.rows_rejected) == ("accepted_with_rejects", 2, 1)
+    assert checked.rejects["reason"].to_list() == ["第5行 创建阶段 '做完了' 不是可选值（未启动/创建中/已达标/示范）"]
+    assert query(warehouse, "select count(*) from raw.ingest_files") == before
+    (landing / "units").mkdir()
+    shutil.copy(bad, landing / "units" / "洋县.xlsx")
+    (loaded,) = [f for f in ingest_landing(landing, warehouse).files if f.rel == "units/洋县.xlsx"]
+    assert (loaded.outcome, loaded.rows_read, loaded.rows_rejected) == (checked.outcome, checked.rows_read, checked.rows_rejected)
+    assert query(warehouse, "select reason from raw.ingest_rejects where file = 'units/洋县.xlsx'") == [(checked.rejects["reason"][0],)]
