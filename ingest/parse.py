@@ -8,11 +8,12 @@ a data row either passes every check or is rejected with all its problems listed
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 
@@ -24,6 +25,7 @@ from ingest.contracts import (
     UNIT_STAGES,
     Contract,
 )
+from ingest.errors import FileRejected, is_reader_failure
 from ingest.layout import (
     HEADER_SCAN_ROWS,
     Layout,
@@ -32,17 +34,22 @@ from ingest.layout import (
     title_report_date,
     title_submitter,
 )
+from ingest.limits import EXCEL_SUFFIXES, Limits
 from ingest.periods import Period, parse_period, parse_wave, quarter_end, quarter_of
-from ingest.readers import SheetGrid, UnreadableFile, read_grids
+from ingest.readers import SheetGrid, read_bytes_grids
 from ingest.resolve import Resolver, pad_region_code
+from ingest.text import compact
 from ingest.values import PARSERS, map_values, parse_date
 
 REJECT_SCHEMA = {"sheet": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass
 class ParsedFile:
-    path: Path
+    path: Path  # where the bytes came from (for messages); parsing never reads it again
     rel: str
     source: str
     sha256: str
@@ -70,10 +77,6 @@ class ParsedFile:
         return "accepted_with_rejects" if self.rows_rejected else "accepted"
 
 
-class FileRejected(Exception):
-    """A whole-file problem; the message is the Chinese reason."""
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -94,11 +97,22 @@ def _problems(frame: pl.DataFrame, column: str, label: str, problem: pl.Expr, va
             problem.alias("_p"),
         )
         .filter(pl.col("_p").is_not_null())
+        .with_columns(_display(pl.col("value")).alias("value"))
         .with_columns(
             pl.format("第{}行 {} '{}' {}", pl.col("row"), pl.col("column"), pl.col("value").fill_null(""), pl.col("_p")).alias("reason")
         )
         .select(list(REJECT_SCHEMA))
     )
+
+
+def _display(value: pl.Expr) -> pl.Expr:
+    """A submitted value as a reject shows it: hidden characters made visible, a very long value
+    cut to its start with its full length said (the reason gives the length; nothing is silent)."""
+    shown = value.str.replace_all(_CONTROL, "\ufffd").str.replace_all(_BIDI, "\ufffd")
+    length = shown.str.len_chars()
+    return (pl.when(length > 200)
+            .then(pl.format("{}…（共{}字）", shown.str.slice(0, 100), length))
+            .otherwise(shown))
 
 
 @dataclass
@@ -153,6 +167,7 @@ def _problem_rows(frame: pl.DataFrame, specs: list[tuple[str, str, pl.Expr]]) ->
         .unpivot(index=["sheet", "_row"], value_name="_s")
         .unnest("_s")
         .filter(pl.col("_p").is_not_null())
+        .with_columns(_display(pl.col("value")).alias("value"))
         .select(
             pl.col("sheet"),
             pl.col("_row").alias("row"),
@@ -163,8 +178,30 @@ def _problem_rows(frame: pl.DataFrame, specs: list[tuple[str, str, pl.Expr]]) ->
     )
 
 
-def _parse_fields(data: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+# Characters no ledger cell needs and that would make a value lie about itself: NUL and the other
+# C0 controls (except tab and line breaks), and bidirectional overrides that make "洋县" render as
+# another name (U+202A-202E, U+2066-2069).
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_BIDI = r"[\u202a-\u202e\u2066-\u2069]"
+
+
+def _cell_problems(column: pl.Expr, limits: Limits) -> pl.Expr:
+    """Problems any cell can have whatever its type: too long, control or direction characters."""
+    length = column.str.len_chars()
+    return (
+        pl.when(length > limits.cell_chars)
+        .then(pl.format("内容长达 {} 字，超过单元格 {} 字的上限（Excel 单元格最多 32767 字），请精简后重新报送",
+                        length, pl.lit(limits.cell_chars)))
+        .when(column.str.contains(_CONTROL))
+        .then(pl.lit("含有不可见的控制字符（如 NUL），请删除后重新报送"))
+        .when(column.str.contains(_BIDI))
+        .then(pl.lit("含有改变文字方向的隐藏字符（可能使显示内容与实际不符），请删除后重新报送"))
+    )
+
+
+def _parse_fields(data: pl.DataFrame, contract: Contract, limits: Limits) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     typed, specs = [], []
+    names = [f.name for f in contract.fields if f.name in data.columns] + [c for c in data.columns if _QUESTION_COLUMN.fullmatch(c)]
     for f in contract.fields:
         if f.name not in data.columns:
             continue
@@ -172,9 +209,15 @@ def _parse_fields(data: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame,
         value, problem = parser(pl.col(f.name), f)
         if f.required:
             problem = pl.when(pl.col(f.name).is_null()).then(pl.lit("为空（必填项）")).otherwise(problem)
+        problem = pl.coalesce(_cell_problems(pl.col(f.name), limits), problem)
         typed.append(value.alias(f.name))
         specs.append((f.label, f.name, problem))
+    for q in names[len(typed):]:
+        specs.append((q, q, _cell_problems(pl.col(q), limits)))
     return data.with_columns(typed), [_problem_rows(data, specs)]
+
+
+_QUESTION_COLUMN = re.compile(r"Q\d+")
 
 
 def _file_period(titles: list[str]) -> Period | None:
@@ -431,21 +474,74 @@ _KEYS: dict[str, tuple[list[str], str]] = {
 }
 
 
-def parse_file(path: Path, rel: str, folder_source: str, resolver: Resolver, known_tasks: frozenset[str] = frozenset(),
-               sha256: str | None = None) -> ParsedFile:
-    parsed = ParsedFile(path=path, rel=rel, source=folder_source, sha256=sha256 or sha256_of(path))
+def parse_bytes(data: bytes, rel: str, folder_source: str, resolver: Resolver, known_tasks: frozenset[str] = frozenset(),
+                sha256: str | None = None, limits: Limits | None = None, path: Path | None = None) -> ParsedFile:
+    """One file's bytes → its outcome, typed rows and rejects. Pure: no file or database is touched.
+
+    This is the whole of what the ingest decides about a file before loading it, so an upload
+    form's dry run calls exactly this. Every failure is the file's outcome, never an exception:
+    a limit or a whole-file problem rejects it with the Chinese reason.
+    """
+    parsed = ParsedFile(path=path or Path(rel), rel=rel, source=folder_source,
+                        sha256=sha256 or hashlib.sha256(data).hexdigest())
     try:
-        _parse_into(parsed, folder_source, resolver, known_tasks)
-    except (UnreadableFile, FileRejected) as exc:
-        parsed.error = str(exc)
-        parsed.tables = {}
-        parsed.rows_rejected = parsed.rows_read
+        grids, facts = read_bytes_grids(data, rel, limits)
+        parsed.notes.extend(facts.notes)
+        try:
+            _parse_into(parsed, grids, folder_source, resolver, known_tasks, limits or Limits.from_env())
+        except FileRejected:
+            if facts.kind == "csv" and PurePosixPath(rel).suffix.lower() in EXCEL_SUFFIXES and not parsed.sheets:
+                # Text under an Excel name that is no ledger either: say what the clerk sees.
+                raise FileRejected("无法打开该Excel文件（文件已损坏或不是有效的xlsx/xls文件），请重新导出后再报送") from None
+            raise
+    except FileRejected as exc:
+        _reject(parsed, str(exc))
+    except BaseException as exc:
+        # A file nobody foresaw (or a reader panic) is that file's outcome, not the end of the
+        # batch; the traceback goes to the log for a developer.
+        if not is_reader_failure(exc):
+            raise
+        log.exception("解析文件 %s 时发生意外错误", rel)
+        _reject(parsed, "文件无法解析（内容不符合 Excel/CSV 的正常结构，详情已记入系统日志）；请用 Excel 打开后另存为 .xlsx 再报送")
     return parsed
 
 
-def _parse_into(parsed: ParsedFile, folder_source: str, resolver: Resolver, known_tasks: frozenset[str]) -> None:
+def _reject(parsed: ParsedFile, reason: str) -> None:
+    parsed.error = reason
+    parsed.tables = {}
+    parsed.rejects = pl.DataFrame(schema=REJECT_SCHEMA)
+    parsed.rows_rejected = parsed.rows_read
+
+
+def parse_file(path: Path, rel: str, folder_source: str, resolver: Resolver, known_tasks: frozenset[str] = frozenset(),
+               sha256: str | None = None, limits: Limits | None = None) -> ParsedFile:
+    """`parse_bytes` on a file read whole (tools and tests; the ingest reads through ingest.landing)."""
+    limits = limits or Limits.from_env()
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > limits.file_bytes:
+            parsed = ParsedFile(path=path, rel=rel, source=folder_source, sha256=sha256 or "")
+            _reject(parsed, f"文件大小 {size / 1024 / 1024:.1f} MB，超过 {limits.file_mb:g} MB 上限；请按单位拆分后分别报送")
+            return parsed
+        data = path.read_bytes()
+    except OSError as exc:
+        parsed = ParsedFile(path=path, rel=rel, source=folder_source, sha256=sha256 or "")
+        from qinglian.errors import os_reason
+
+        _reject(parsed, f"文件无法读取（{os_reason(exc)}）")
+        return parsed
+    return parse_bytes(data, rel, folder_source, resolver, known_tasks, sha256=sha256, limits=limits, path=path)
+
+
+def guess_source(grids: list[SheetGrid]) -> str | None:
+    """The source whose template a file's sheets follow, for a file in no source folder."""
+    return _best_other_source(grids, "")
+
+
+def _parse_into(parsed: ParsedFile, grids: list[SheetGrid], folder_source: str, resolver: Resolver,
+                known_tasks: frozenset[str], limits: Limits) -> None:
     contract = CONTRACTS[folder_source]
-    grids = read_grids(parsed.path)
     sheets, skipped = _sheet_tables(grids, contract)
     if not sheets:
         other = _best_other_source(grids, folder_source)
@@ -474,7 +570,7 @@ def _parse_into(parsed: ParsedFile, folder_source: str, resolver: Resolver, know
         raise FileRejected(f"缺少必填列：{'、'.join(missing)}")
     titles = [line for s in sheets for line in s.layout.title_lines]
     parsed.rows_read = data.height
-    typed, problems = _parse_fields(data, contract)
+    typed, problems = _parse_fields(data, contract, limits)
     parsed.submitter_name = title_submitter(titles)
     ctx = _Context(parsed, contract, typed, data, titles)
     steps = {
@@ -519,7 +615,15 @@ def _bad_rows(problems: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _set_submitter(parsed: ParsedFile, resolver: Resolver, tables: dict[str, pl.DataFrame]) -> None:
-    """Who sent the file: the 填报单位 line, else the one owner or county all rows belong to."""
+    """Who sent the file: the 填报单位 line, else the one owner or county all rows belong to.
+
+    A reference file (regions, departments, tasks) is recorded under the name as written: it is
+    what the names of other files are resolved against, so resolving it would make its own record
+    depend on which reference files happened to be loaded before it.
+    """
+    if parsed.source in REFERENCE_SOURCES:
+        parsed.submitter = compact(parsed.submitter_name) if parsed.submitter_name else PurePosixPath(parsed.rel).stem
+        return
     if parsed.submitter_name:
         parsed.submitter = resolver.entity(parsed.submitter_name) or re.sub(r"\s", "", parsed.submitter_name)
         return
@@ -535,7 +639,7 @@ def _set_submitter(parsed: ParsedFile, resolver: Resolver, tables: dict[str, pl.
                     resolver.regions[values[0]].name if values[0] in resolver.regions else values[0]
                 )
                 return
-    parsed.submitter = parsed.path.stem
+    parsed.submitter = PurePosixPath(parsed.rel).stem
 
 
 def quarter_bounds(key: str) -> tuple[date, date]:
@@ -543,4 +647,4 @@ def quarter_bounds(key: str) -> tuple[date, date]:
     return date(end.year, end.month - 2, 1), end
 
 
-__all__ = ["ParsedFile", "parse_file", "quarter_bounds", "quarter_of", "sha256_of"]
+__all__ = ["FileRejected", "ParsedFile", "guess_source", "parse_bytes", "parse_file", "quarter_bounds", "quarter_of", "sha256_of"]

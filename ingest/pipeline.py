@@ -1,67 +1,65 @@
-"""Ingest a landing folder: discover files, parse them in dependency order, load each atomically."""
+"""Ingest a landing folder: every entry gets an outcome; every decided file is one transaction.
+
+The run goes in stages — regions and departments, then tasks, then the periodic ledgers, then
+files in no source folder — because later stages resolve names against what earlier ones loaded.
+Within a stage, files are read and parsed (on a thread pool), then decided one by one in a fixed
+order (source, stated report date, mtime, path), each decision committed before the next is
+made. So:
+
+- a copy of a file is called a duplicate only once its original has committed;
+- killed at any moment, the warehouse holds a prefix of that order, and a re-run decides the rest
+  the same way: the state after the re-run is the state of an uninterrupted run;
+- a file that vanishes gets its own outcome and the batch goes on; one that cannot be read or
+  committed (an I/O error, a full disk) gets its own outcome too, is not recorded (the next run
+  retries it), and the files after it in the order wait for that next run, so that the journal
+  stays a prefix of the order — corrections keep their order, copies their original, file ids
+  their values — and the next run ends exactly where an uninterrupted run would.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from datetime import date
-from functools import partial
 from pathlib import Path
 
-from ingest.contracts import CONTRACTS, LOAD_ORDER, REFERENCE_SOURCES, SOURCES
-from ingest.load import connect, load_file, load_known_tasks, load_resolver, record_duplicate, seen_files
-from ingest.parse import ParsedFile, parse_file, sha256_of
+import polars as pl
+
+from ingest.contracts import CONTRACTS, LOAD_ORDER, SOURCE_LABELS, SOURCES
+from ingest.landing import Entry, LandingError, NotRead, ReadFailed, Vanished, read, scan
+from ingest.limits import Limits
+from ingest.load import CommitFailed, Decision, Journal, connect, load_known_tasks, load_resolver
+from ingest.outcomes import FileOutcome, IngestSummary
+from ingest.parse import ParsedFile, guess_source, parse_bytes
+from ingest.readers import read_bytes_grids
 from ingest.resolve import Resolver
+from qinglian.errors import UserError
 
-IGNORED_PREFIXES = ("_", ".", "~$")
+log = logging.getLogger(__name__)
 
+__all__ = ["FileOutcome", "IngestSummary", "LandingError", "discover", "dry_run", "in_scope", "ingest_landing"]
 
-@dataclass
-class FileOutcome:
-    rel: str
-    source: str | None
-    outcome: str  # accepted | accepted_with_rejects | rejected | duplicate | unchanged
-    submitter_name: str | None = None
-    period: str | None = None
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    message: str | None = None
+STAGES: tuple[tuple[str | None, ...], ...] = (
+    ("regions", "departments"),
+    ("tasks",),
+    tuple(s for s in SOURCES if s not in ("regions", "departments", "tasks")),
+    (None,),  # files at the landing root or in an unknown folder
+)
 
-
-@dataclass
-class IngestSummary:
-    files: list[FileOutcome] = field(default_factory=list)
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for f in self.files if f.outcome == outcome)
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(f.rows_loaded for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
+# Below this many files a pool's start-up costs more than it saves.
+PARALLEL_MIN_FILES = 24
 
 
 def discover(landing: Path) -> list[tuple[str, Path]]:
-    """(source folder, file) for every submitted file, in a stable order."""
-    found = []
-    for source in SOURCES:
-        folder = landing / source
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.name.startswith(IGNORED_PREFIXES):
-                found.append((source, path))
-    return found
+    """(source folder, file) for every regular file in a source folder, in a stable order."""
+    landing = Path(landing)
+    return [(e.source, landing / e.rel) for e in scan(landing) if e.kind == "file" and e.source]
 
 
 def in_scope(period: str | None, quarter: str | None) -> bool:
@@ -73,42 +71,103 @@ def in_scope(period: str | None, quarter: str | None) -> bool:
     return period <= quarter
 
 
-def _order_key(parsed: ParsedFile) -> tuple[int, date, float, str]:
-    # A corrected file must load after the file it corrects: by its stated report date, then mtime.
-    return (LOAD_ORDER[parsed.source], parsed.report_date or date.min, parsed.path.stat().st_mtime, parsed.rel)
+@dataclass
+class _Read:
+    """One file after reading and parsing: its parse result, or the outcome it already has."""
+
+    entry: Entry
+    parsed: ParsedFile | None = None
+    outcome: FileOutcome | None = None
 
 
-# Below this many files a pool's start-up (a fresh interpreter importing Polars) costs more than it saves.
-PARALLEL_MIN_FILES = 24
+def _order_key(item: _Read) -> tuple[int, date, int, str]:
+    # A corrected file must be decided after the file it corrects: by its stated report date, then mtime.
+    p = item.parsed
+    assert p is not None
+    return (LOAD_ORDER.get(p.source or "", len(LOAD_ORDER)), p.report_date or date.min, item.entry.mtime_ns, p.rel)
 
 
-def _parse_job(job: tuple[str, Path, str, str], resolver: Resolver, known_tasks: frozenset[str]) -> ParsedFile:
-    source, path, rel, sha = job
-    return parse_file(path, rel, source, resolver, known_tasks, sha256=sha)
+def _non_file_outcome(e: Entry) -> FileOutcome:
+    if e.kind == "unlisted":
+        return FileOutcome(e.rel, e.source, "failed", message=e.reason)
+    if e.kind == "ignored":
+        return FileOutcome(e.rel, e.source, "ignored", message=e.reason)
+    return FileOutcome(e.rel, e.source, "skipped", message=e.reason)
 
 
-def parse_many(jobs: list[tuple[str, Path, str, str]], resolver: Resolver, known_tasks: frozenset[str],
-               on_progress: Callable[[str], None] | None = None) -> Iterator[ParsedFile]:
-    """Parse files, in order; across processes when there are many.
+def _misplaced_reason(e: Entry, grids_source: str | None) -> str:
+    if grids_source:
+        return (f"文件放在{e.where}，不在任何来源文件夹中：内容是「{SOURCE_LABELS[grids_source]}」，"
+                f"请移到 {grids_source}/ 文件夹后重新运行")
+    folders = "、".join(f"{s}/" for s in SOURCES)
+    return f"文件放在{e.where}，不在任何来源文件夹中；请按内容放入对应的来源文件夹（{folders}）后重新运行"
 
-    Ledgers are many small files, and per-file cost is Polars call overhead, not data volume, so
-    the only way to use a second core is a second process. Parsing is pure (the resolver is fixed
-    for the stage); loading stays in this process, one transaction per file. Workers are spawned,
-    not forked, because this process holds a multi-threaded DuckDB connection.
-    """
+
+# Memory: a file is read whole and parsed into frames, so one file costs a bounded multiple of its
+# limits. Large files are read and parsed one at a time (the pool's other workers keep the small
+# ones moving), and parse results waiting for their turn to commit beyond a budget are spilled to
+# Arrow files: the ingest's peak memory does not grow with the number of large files in a folder.
+BIG_FILE_BYTES = 4 * 1024 * 1024
+PENDING_BUDGET_BYTES = 256 * 1024 * 1024
+
+
+class _Worker:
+    """Read, hash and parse one entry; pure apart from reading the file (safe on a thread pool)."""
+
+    def __init__(self, landing: Path, journal: Journal, resolver: Resolver, known_tasks: frozenset[str], limits: Limits):
+        self.landing, self.journal, self.resolver, self.known_tasks, self.limits = landing, journal, resolver, known_tasks, limits
+        self.big = threading.Lock()
+
+    def __call__(self, e: Entry) -> _Read:
+        with self.big if e.size > BIG_FILE_BYTES else nullcontext():
+            return self._work(e)
+
+    def _work(self, e: Entry) -> _Read:
+        import hashlib
+
+        try:
+            data = read(self.landing, e, self.limits)
+        except Vanished:
+            return _Read(e, outcome=FileOutcome(e.rel, e.source, "vanished", message="读取时文件已被移走或删除，未处理"))
+        except NotRead as exc:
+            return _Read(e, outcome=FileOutcome(e.rel, e.source, "skipped", message=str(exc)))
+        except ReadFailed as exc:
+            return _Read(e, outcome=FileOutcome(e.rel, e.source, "failed", message=str(exc)))
+        sha = hashlib.sha256(data).hexdigest()
+        if self.journal.is_final(e.rel, sha):
+            return _Read(e, outcome=FileOutcome(e.rel, e.source, "unchanged", message="此前已处理，内容未变"))
+        path = self.landing / e.rel
+        if e.source is None:
+            return _Read(e, parsed=self._misplaced(e, data, sha, path))
+        return _Read(e, parsed=parse_bytes(data, e.rel, e.source, self.resolver, self.known_tasks, sha256=sha,
+                                           limits=self.limits, path=path))
+
+    def _misplaced(self, e: Entry, data: bytes, sha: str, path: Path) -> ParsedFile:
+        parsed = ParsedFile(path=path, rel=e.rel, source=None, sha256=sha)  # type: ignore[arg-type]
+        try:
+            grids, _ = read_bytes_grids(data, e.rel, self.limits)
+            guessed = guess_source(grids)
+        except Exception:  # any reason it cannot be read is secondary to where it is
+            guessed = None
+        parsed.error = _misplaced_reason(e, guessed)
+        return parsed
+
+
+def _read_all(work: _Worker, entries: list[Entry], on_progress: Callable[[str], None] | None) -> Iterator[_Read]:
+    """Read and parse entries in order; on a thread pool when there are many (Polars and calamine
+    release the GIL). Only the parse results are kept, never more than a few files' bytes."""
     workers = min(os.cpu_count() or 1, 4)
-    if len(jobs) < PARALLEL_MIN_FILES or workers < 2 or os.environ.get("QINGLIAN_INGEST_WORKERS") == "1":
-        for job in jobs:
+    if len(entries) < PARALLEL_MIN_FILES or workers < 2 or os.environ.get("QINGLIAN_INGEST_WORKERS") == "1":
+        for e in entries:
             if on_progress:
-                on_progress(job[2])
-            yield _parse_job(job, resolver, known_tasks)
+                on_progress(e.rel)
+            yield work(e)
         return
-    work = partial(_parse_job, resolver=resolver, known_tasks=known_tasks)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for job, parsed in zip(jobs, pool.map(work, jobs), strict=True):
+        for e, item in zip(entries, pool.map(work, entries), strict=True):
             if on_progress:
-                on_progress(job[2])
-            yield parsed
+                on_progress(e.rel)
+            yield item
 
 
 def ingest_landing(
@@ -118,76 +177,180 @@ def ingest_landing(
     on_file: Callable[[FileOutcome], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
     quarter: str | None = None,
+    limits: Limits | None = None,
 ) -> IngestSummary:
-    """Load every new file; with `quarter`, files of later periods wait for their own run."""
+    """Decide every file of the landing folder; with `quarter`, files of later periods wait.
+
+    With `sources`, only files in those source folders are considered (misplaced files only when
+    every source is). Raises LandingError or WarehouseError (Chinese) when either is unusable;
+    every per-file problem is that file's outcome.
+    """
+    landing = Path(landing)
+    limits = limits or Limits.from_env()
     wanted = set(sources) if sources else set(CONTRACTS)
-    files = [(s, p) for s, p in discover(landing) if s in wanted]
+    entries = scan(landing)
     summary = IngestSummary()
+
+    def report(outcome: FileOutcome) -> None:
+        summary.files.append(outcome)
+        if on_file:
+            on_file(outcome)
+
+    for e in entries:
+        if e.kind != "file" and (e.source in wanted or (e.source is None and not sources)):
+            report(_non_file_outcome(e))
     con = connect(warehouse)
+    journal = Journal(con, warehouse)
     try:
-        seen = seen_files(con)
-        seen_paths = set(r[0] for r in con.execute("select path from raw.ingest_files").fetchall())
-        # Reference data first: later sources resolve their names against it.
-        stages = [[f for f in files if f[0] in REFERENCE_SOURCES and f[0] != "tasks"],
-                  [f for f in files if f[0] == "tasks"],
-                  [f for f in files if f[0] not in REFERENCE_SOURCES]]
-        for stage in stages:
-            resolver, known_tasks = load_resolver(con), load_known_tasks(con)
-            pending = []
-
-            def already_seen(source: str, path: Path, rel: str, sha: str) -> bool:
-                """An identical file was processed before: record it as unchanged or duplicate."""
-                if sha not in seen:
-                    return False
-                first_path, _ = seen[sha]
-                if rel in seen_paths or first_path == rel:
-                    outcome = FileOutcome(rel, source, "unchanged", message="此前已处理，内容未变")
-                else:
-                    record_duplicate(con, ParsedFile(path=path, rel=rel, source=source, sha256=sha), first_path)
-                    seen_paths.add(rel)
-                    outcome = FileOutcome(rel, source, "duplicate", message=f"与 {first_path} 内容完全相同，未重复入库")
-                summary.files.append(outcome)
-                if on_file:
-                    on_file(outcome)
-                return True
-
-            batch: list[tuple[str, Path, str, str]] = []
-            repeats: list[tuple[str, Path, str, str]] = []  # same bytes as a file of this batch: decided after it
-            batch_shas: set[str] = set()
-            for source, path in stage:
-                rel = path.relative_to(landing).as_posix()
-                sha = sha256_of(path)
-                if already_seen(source, path, rel, sha):
-                    continue
-                (repeats if sha in batch_shas else batch).append((source, path, rel, sha))
-                batch_shas.add(sha)
-            for parsed in parse_many(batch, resolver, known_tasks, on_progress):
-                if in_scope(parsed.period, quarter):
-                    seen[parsed.sha256] = (parsed.rel, parsed.outcome)
-                    pending.append(parsed)
-            for source, path, rel, sha in repeats:
-                if not already_seen(source, path, rel, sha):
-                    parsed = parse_file(path, rel, source, resolver, known_tasks, sha256=sha)
-                    if in_scope(parsed.period, quarter):
-                        seen[sha] = (rel, parsed.outcome)
-                        pending.append(parsed)
-            for parsed in sorted(pending, key=_order_key):
-                load_file(con, parsed)
-                seen_paths.add(parsed.rel)
-                row = con.execute(
-                    "select outcome, message, rows_read, rows_loaded, rows_rejected from raw.ingest_files where path = ? order by file_id desc limit 1",
-                    [parsed.rel],
-                ).fetchone()
-                message = row[1]
-                if row[0] == "accepted_with_rejects":
-                    # The clerk's first question is "what was wrong": show the first reason inline.
-                    first = parsed.rejects.row(0, named=True)["reason"]
-                    message = "；".join(m for m in (f"例：{first}", message) if m)
-                outcome = FileOutcome(parsed.rel, parsed.source, row[0], parsed.submitter_name, parsed.period, row[2], row[3], row[4], message)
-                summary.files.append(outcome)
-                if on_file:
-                    on_file(outcome)
-        con.execute("checkpoint")
+        halted: str | None = None  # the first file this run could not process
+        for stage in STAGES:
+            files = [e for e in entries if e.kind == "file" and e.source in stage
+                     and (e.source in wanted or (e.source is None and not sources))]
+            if files:
+                halted = _run_stage(landing, journal, files, limits, quarter, report, on_progress, halted)
+        try:
+            journal.con.execute("checkpoint")
+        except Exception:  # a checkpoint is an optimisation; the WAL holds the commits
+            log.warning("checkpoint 失败（提交的数据在预写日志中，不受影响）", exc_info=True)
     finally:
-        con.close()
+        journal.con.close()
     return summary
+
+
+def _waiting(p: ParsedFile | Entry, first: str) -> FileOutcome:
+    """A file that is not decided this run because an earlier one could not be processed."""
+    if isinstance(p, Entry):
+        return FileOutcome(p.rel, p.source, "failed", message=f"等待：本次运行中 {first} 未能处理，其后的文件留待下次运行依次处理")
+    return FileOutcome(p.rel, p.source, "failed", p.submitter_name, p.period,
+                       message=f"等待：本次运行中 {first} 未能处理，其后的文件留待下次运行依次处理")
+
+
+def _run_stage(landing: Path, journal: Journal, files: list[Entry], limits: Limits, quarter: str | None,
+               report: Callable[[FileOutcome], None], on_progress: Callable[[str], None] | None,
+               halted: str | None) -> str | None:
+    """Decide a stage's files in order. Returns the first file the run could not process, if any.
+
+    From the first failure on, nothing more is committed in this run: the journal then holds a
+    prefix of the fixed order, exactly as after a kill, and the next run continues it, so the
+    final state (file ids included) is the one an uninterrupted run reaches. Every file is still
+    read and gets its outcome line; a file that merely vanished is no failure.
+    """
+    if halted is not None:
+        for e in files:
+            report(_waiting(e, halted))
+        return halted
+    resolver, known_tasks = load_resolver(journal.con), load_known_tasks(journal.con)
+    work = _Worker(landing, journal, resolver, known_tasks, limits)
+    pending: list[_Read] = []
+    with _Spill() as spill:
+        halted = _decide(journal, work, files, quarter, report, on_progress, pending, spill)
+    return halted
+
+
+def _decide(journal: Journal, work: _Worker, files: list[Entry], quarter: str | None, report: Callable[[FileOutcome], None],
+            on_progress: Callable[[str], None] | None, pending: list[_Read], spill: _Spill) -> str | None:
+    halted: str | None = None
+    for item in _read_all(work, files, on_progress):
+        if item.outcome is not None:
+            report(item.outcome)
+            if item.outcome.outcome == "failed" and halted is None:
+                halted = item.outcome.rel
+        elif item.parsed is not None and not in_scope(item.parsed.period, quarter):
+            p = item.parsed
+            report(FileOutcome(p.rel, p.source, "later", p.submitter_name, p.period,
+                               message=f"属于 {p.period}，将在该季度的运行中处理"))
+        else:
+            spill.hold(item.parsed)
+            pending.append(item)
+    for item in sorted(pending, key=_order_key):
+        p = item.parsed
+        assert p is not None
+        if halted is not None:
+            report(_waiting(p, halted))
+            continue
+        spill.restore(p)
+        decision = Decision(p, duplicate_of=journal.original_of(p.sha256, p.rel))
+        try:
+            (outcome,) = journal.commit([decision])
+        except CommitFailed as exc:
+            log.warning("文件 %s 未能入库：%s", p.rel, exc, exc_info=exc.__cause__ or exc)
+            outcome = None if exc.transient else _reject_unloadable(journal, p, str(exc))
+            if outcome is None:
+                report(FileOutcome(p.rel, p.source, "failed", p.submitter_name, p.period, message=str(exc)))
+                halted = p.rel
+                continue
+        report(outcome)
+        p.tables, p.rejects = {}, p.rejects.clear()  # committed: the frames are no longer needed
+    return halted
+
+
+class _Spill:
+    """Parse results beyond the memory budget wait in Arrow IPC files, not in memory."""
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.dir: tempfile.TemporaryDirectory | None = None
+        self.spilled: dict[int, tuple[dict[str, Path], Path]] = {}
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.dir is not None:
+            self.dir.cleanup()
+
+    def hold(self, p: ParsedFile) -> None:
+        size = sum(t.estimated_size() for t in p.tables.values()) + p.rejects.estimated_size()
+        if self.held + size <= PENDING_BUDGET_BYTES or size < (1 << 20):
+            self.held += size
+            return
+        if self.dir is None:
+            self.dir = tempfile.TemporaryDirectory(prefix="qinglian-ingest-")
+        base = Path(self.dir.name) / str(len(self.spilled))
+        tables = {}
+        for name, frame in p.tables.items():
+            tables[name] = base.with_name(f"{base.name}-{name}.arrow")
+            frame.write_ipc(tables[name])
+        rejects = base.with_name(f"{base.name}-rejects.arrow")
+        p.rejects.write_ipc(rejects)
+        self.spilled[id(p)] = (tables, rejects)
+        p.tables, p.rejects = {}, p.rejects.clear()
+
+    def restore(self, p: ParsedFile) -> None:
+        paths = self.spilled.pop(id(p), None)
+        if paths is None:
+            return
+        tables, rejects = paths
+        p.tables = {name: pl.read_ipc(path, memory_map=False) for name, path in tables.items()}
+        p.rejects = pl.read_ipc(rejects, memory_map=False)
+
+
+def _reject_unloadable(journal: Journal, p: ParsedFile, problem: str) -> FileOutcome | None:
+    """A file whose rows cannot be stored would fail on every run: record it as rejected (nothing of
+    it loaded) so the run can go on; None if even that cannot be committed."""
+    rejected = replace(p, tables={}, error=f"入库失败，本文件未载入任何数据：{problem}；请联系管理员", rows_rejected=p.rows_read)
+    try:
+        (outcome,) = journal.commit([Decision(rejected)])
+    except CommitFailed:
+        return None
+    return outcome
+
+
+def dry_run(data: bytes, name: str, source: str, warehouse: Path | None = None, limits: Limits | None = None) -> ParsedFile:
+    """What the ingest would decide about one file, without loading it or touching the landing folder.
+
+    Exactly the code the ingest runs — limits, reading, parsing, checks and name resolution
+    against the reference data in `warehouse` (read only; empty reference data without one) —
+    so an upload form can show a clerk the same outcome and reasons the quarterly run will give.
+    """
+    if source not in CONTRACTS:
+        raise UserError(f"未知来源 '{source}'，可选：{'、'.join(CONTRACTS)}")
+    resolver, known_tasks = Resolver(), frozenset()
+    if warehouse is not None and Path(warehouse).exists():
+        con = connect(Path(warehouse), read_only=True)
+        try:
+            resolver, known_tasks = load_resolver(con), load_known_tasks(con)
+        finally:
+            con.close()
+    parsed = parse_bytes(data, f"{source}/{name}", source, resolver, known_tasks, limits=limits)
+    return replace(parsed)

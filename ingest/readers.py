@@ -1,28 +1,41 @@
 """Reading a submitted file into raw string grids, one per sheet, with Excel row numbers.
 
-Cells are read as text (calamine through fastexcel for Excel, the csv module for CSV) so the
-layout can be found before anything is typed. Merged ranges are filled with their top-left
-value: a region name merged over several rows belongs to every one of them.
+Input is the file's bytes, already measured by `ingest.limits.inspect_file` (the facts it returns
+say what the bytes are and where each worksheet's grid starts). Cells are read as text (calamine
+through fastexcel for Excel, the csv module for CSV) so the layout can be found before anything is
+typed. Merged ranges are filled with their top-left value: a region name merged over several rows
+belongs to every one of them.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import sys
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 
 import fastexcel
 import polars as pl
 
-EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
-CSV_SUFFIXES = frozenset({".csv"})
+from ingest.errors import FileRejected, UnreadableFile, is_reader_failure
+from ingest.limits import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    FileFacts,
+    Limits,
+    SheetFacts,
+    column_letters,
+    inspect_file,
+)
 
+__all__ = ["CSV_SUFFIXES", "EXCEL_SUFFIXES", "SheetGrid", "UnreadableFile", "read_grids", "read_bytes_grids"]
 
-class UnreadableFile(Exception):
-    """The file cannot be opened as a spreadsheet; the message is Chinese."""
+# CSV fields are bounded by the file size limit, not by the csv module's 128 KiB default: a long
+# cell is then reported on its row, like in an .xlsx, instead of failing the whole file.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 @dataclass
@@ -32,101 +45,36 @@ class SheetGrid:
     encoding: str | None = None
 
 
-def _cell_ref(ref: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref)
-    if not m:
-        raise ValueError(ref)
-    col = 0
-    for ch in m[1]:
-        col = col * 26 + (ord(ch) - 64)
-    return int(m[2]), col - 1
-
-
-def _sheet_xml_paths(archive: zipfile.ZipFile) -> dict[str, str]:
-    workbook = archive.read("xl/workbook.xml").decode("utf-8")
-    rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    targets = dict(re.findall(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
-    targets.update({k: v for v, k in re.findall(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
-    paths = {}
-    for tag in re.findall(r"<sheet\b[^>]*>", workbook):
-        name = re.search(r'name="([^"]*)"', tag)
-        rid = re.search(r'r:id="([^"]+)"', tag) or re.search(r'\bid="([^"]+)"', tag)
-        if name and rid and rid[1] in targets:
-            target = targets[rid[1]].lstrip("/")
-            path = target if target.startswith("xl/") else str(PurePosixPath("xl") / target)
-            paths[_xml_unescape(name[1])] = path
-    return paths
-
-
-def _xml_unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
-
-
-@dataclass(frozen=True)
-class SheetGeometry:
-    first_col: int
-    merges: tuple[tuple[int, int, int, int], ...]  # (row1, col1, row2, col2), rows 1-based, cols 0-based
-
-
-def read_geometry(path: Path) -> dict[str, SheetGeometry]:
-    """Merged ranges and the first used column of every sheet of an .xlsx.
-
-    calamine drops merge information and starts its grid at the first used column, so both
-    come from the sheet XML; only its head (<dimension>) and tail (<mergeCells>) are scanned.
-    """
-    out: dict[str, SheetGeometry] = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for name, xml_path in _sheet_xml_paths(archive).items():
-                try:
-                    data = archive.read(xml_path)
-                except KeyError:
-                    continue
-                head = data[:4096].decode("utf-8", "ignore")
-                dim = re.search(r'<dimension ref="([A-Z]+\d+)', head)
-                first_col = _cell_ref(dim[1])[1] if dim else 0
-                merges = []
-                tail_at = data.rfind(b"<mergeCells")
-                if tail_at >= 0:
-                    for a, b in re.findall(rb'<mergeCell ref="([A-Z]+\d+):([A-Z]+\d+)"', data[tail_at:]):
-                        r1, c1 = _cell_ref(a.decode())
-                        r2, c2 = _cell_ref(b.decode())
-                        merges.append((r1, c1, r2, c2))
-                out[name] = SheetGeometry(first_col, tuple(merges))
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return {}
-    return out
-
-
-def _fill_merges(frame: pl.DataFrame, geometry: SheetGeometry) -> pl.DataFrame:
+def _fill_merges(frame: pl.DataFrame, geometry: SheetFacts) -> pl.DataFrame:
     if not geometry.merges:
         return frame
     width = frame.width - 1
-    updates: dict[str, list[tuple[int, str]]] = {}
     rows = frame.height
+    offset = 1  # the grid starts at Excel row 1 (skip_rows=0 keeps the rows above the first cell)
+    updates: dict[str, list[tuple[int, str]]] = {}
     for r1, c1, r2, c2 in geometry.merges:
         c1g, c2g = c1 - geometry.first_col, c2 - geometry.first_col
-        if c1g < 0 or c1g >= width or r1 > rows:
+        i1, i2 = r1 - offset, r2 - offset  # grid indexes
+        if c1g < 0 or c1g >= width or i1 < 0 or i1 >= rows:
             continue
-        value = frame.item(r1 - 1, f"c{c1g}")
+        value = frame.item(i1, f"c{c1g}")
         if value is None:
             continue
         for c in range(c1g, min(c2g, width - 1) + 1):
-            for r in range(r1, min(r2, rows) + 1):
-                if (r, c) != (r1, c1g):
-                    updates.setdefault(f"c{c}", []).append((r, value))
+            for i in range(i1, min(i2, rows - 1) + 1):
+                if (i, c) != (i1, c1g):
+                    updates.setdefault(f"c{c}", []).append((i, value))
     if not updates:
         return frame
     columns = []
     for col, cells in updates.items():
         series = frame[col].clone()
-        # _row is 1-based and contiguous, so a cell's index is its row number minus one.
-        series.scatter([r - 1 for r, _ in cells], [v for _, v in cells])
+        series.scatter([i for i, _ in cells], [v for _, v in cells])
         columns.append(series)
     return frame.with_columns(columns)
 
 
-def _finish(frame: pl.DataFrame) -> pl.DataFrame:
+def _finish(frame: pl.DataFrame, first_row: int = 1) -> pl.DataFrame:
     names = [f"c{i}" for i in range(frame.width)]
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
     # NFKC turns full-width digits, brackets and ％ into ASCII; folding spaces keeps "洋 县" = "洋县".
@@ -134,63 +82,160 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col(c).str.normalize("NFKC").str.replace_all(r"[\s\u3000]+", " ").str.strip_chars().replace("", None).alias(c)
         for c in names
     ]
-    return frame.with_columns(cleaned).with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+    return frame.with_columns(cleaned).with_row_index("_row", offset=first_row).with_columns(pl.col("_row").cast(pl.Int64))
 
 
-def read_excel(path: Path) -> list[SheetGrid]:
+_ENCRYPTED_WORDS = ("password", "encrypt", "filepass")
+
+
+def _open_excel(data: bytes) -> fastexcel.ExcelReader:
     try:
-        reader = fastexcel.read_excel(path)
-    except Exception as exc:  # calamine raises several types for corrupt files
-        raise UnreadableFile("无法打开该Excel文件（文件已损坏或不是有效的xlsx/xls文件），请重新导出后再报送") from exc
-    geometry = read_geometry(path) if path.suffix.lower() != ".xls" else {}
+        return fastexcel.read_excel(data)
+    except BaseException as exc:  # calamine raises several types (and panics) for corrupt files
+        if not is_reader_failure(exc):
+            raise
+        if any(w in str(exc).lower() for w in _ENCRYPTED_WORDS):
+            raise FileRejected("文件设置了打开密码（已加密），系统无法读取；请在 Excel 中取消密码后重新报送") from None
+        raise FileRejected("无法打开该Excel文件（文件已损坏或不是有效的xlsx/xls文件），请重新导出后再报送") from None
+
+
+def read_excel(data: bytes, facts: FileFacts) -> list[SheetGrid]:
+    reader = _open_excel(data)
     grids = []
     for name in reader.sheet_names:
+        geometry = facts.sheets.get(name)
+        if facts.kind == "xlsx":
+            path = facts.sheet_paths.get(name, "")
+            if not path.startswith("xl/worksheets/"):
+                continue  # chart and dialog sheets hold no table
+            if geometry is None:
+                raise FileRejected(f"工作表「{name}」在文件中找不到对应内容（文件结构异常），请用 Excel 另存为 .xlsx 后重新报送")
         try:
             sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
             frame = sheet.to_polars()
-        except Exception as exc:
-            raise UnreadableFile(f"工作表「{name}」无法读取，请检查文件是否损坏") from exc
+        except BaseException as exc:
+            if not is_reader_failure(exc):
+                raise
+            raise FileRejected(f"工作表「{name}」无法读取，请检查文件是否损坏") from None
         if frame.width == 0 or frame.height == 0:
             continue
+        if geometry is not None:
+            if (frame.height, frame.width) != (geometry.height, geometry.width):
+                # The grid must be the range measured before reading, or cells would be misplaced.
+                raise FileRejected(f"工作表「{name}」的结构异常，无法准确定位行号；请用 Excel 打开后另存为 .xlsx 再报送")
+            frame = _lotus_dates(frame, data, facts.sheet_paths.get(name, ""), geometry)
+        # A date cell is shown by Excel as 2025-03-31; calamine appends a midnight time.
+        frame = frame.with_columns(pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "${1}") for c in frame.columns)
         frame = _finish(frame)
-        if name in geometry:
-            frame = _fill_merges(frame, geometry[name])
+        if geometry is not None:
+            frame = _fill_merges(frame, geometry)
         grids.append(SheetGrid(name, frame))
     return grids
+
+
+# calamine renders date cells as "YYYY-MM-DD HH:MM:SS" and gets two kinds wrong: serial 60, which
+# Excel shows as the nonexistent 1900-02-29 (Lotus 1-2-3's leap-year bug, kept for compatibility),
+# comes out as 1900-02-28, and serial 0 (Excel: 1900-01-00) as 1899-12-31. Every other serial is
+# rendered as Excel shows it. For those cells only, the stored serial is read back from the XML and
+# the cell gets the text Excel displays, which the date parser then rejects as no real date.
+_SUSPECT_DATE = re.compile(r"^(?:1900-02-28|1899-12-3[01]) \d\d:\d\d:\d\d$")
+
+
+def _lotus_dates(frame: pl.DataFrame, data: bytes, path: str, geometry: SheetFacts) -> pl.DataFrame:
+    if not path or frame.is_empty():
+        return frame
+    hits = frame.select(pl.col(c).str.contains(_SUSPECT_DATE.pattern).any().alias(c) for c in frame.columns).row(0)
+    suspects = [c for c, hit in zip(frame.columns, hits, strict=True) if hit]
+    if not suspects:
+        return frame
+    xml = zipfile.ZipFile(io.BytesIO(data)).read(path)  # within the measured limits
+    out = []
+    for c in suspects:
+        j = frame.columns.index(c)
+        col = frame[c].to_list()
+        for i, text in enumerate(col):
+            if text is None or not _SUSPECT_DATE.match(text):
+                continue
+            ref = f"{column_letters(geometry.first_col + j)}{i + 1}".encode()
+            m = re.search(rb'<c r="' + ref + rb'"[^>]*>(?:<f[^>]*>[^<]*</f>|<f[^>]*/>)?<v>([^<]*)</v>', xml)
+            try:
+                serial = float(m[1]) if m else None
+            except ValueError:
+                serial = None
+            if serial is None:
+                continue
+            clock = text[11:]
+            if 60 <= serial < 61:
+                col[i] = f"1900-02-29 {clock}"
+            elif 0 <= serial < 1:
+                col[i] = f"1900-01-00 {clock}"
+            elif serial < 0:
+                col[i] = f"{serial:g}"  # Excel shows ##### for a negative date
+        out.append(pl.Series(c, col, dtype=pl.String))
+    return frame.with_columns(out)
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def decode_text(raw: bytes) -> tuple[str, str]:
     """UTF-8 (with or without BOM) first; Chinese offices otherwise save CSV as GBK/GB18030."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+        try:
+            return raw[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            raise FileRejected("CSV文件编码无法识别（带 UTF-8 标记但内容不是 UTF-8），请另存为 UTF-8 或 GBK 编码") from None
+    if raw.startswith(_UTF16_BOMS):
+        raise FileRejected("CSV文件是 UTF-16（Unicode 文本）编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新报送")
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
         return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile("CSV文件编码无法识别，请另存为 UTF-8 或 GBK 编码") from exc
+    except UnicodeDecodeError:
+        raise FileRejected("CSV文件编码无法识别，请另存为 UTF-8 或 GBK 编码") from None
 
 
-def read_csv(path: Path) -> list[SheetGrid]:
-    text, encoding = decode_text(path.read_bytes())
+def read_csv(data: bytes, name: str, limits: Limits) -> list[SheetGrid]:
+    text, encoding = decode_text(data)
+    columns: list[list[str | None]] = []
+    rows = 0
+    reader = csv.reader(io.StringIO(text))
     try:
-        rows = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise UnreadableFile(f"CSV文件格式错误：{exc}") from exc
-    width = max((len(r) for r in rows), default=0)
-    if width == 0:
+        for row in reader:
+            rows += 1
+            if rows > limits.rows:
+                raise FileRejected(f"CSV 文件超过 {limits.rows} 行的上限；请按单位拆分后分别报送；确属正常台账的，请联系管理员调高上限（环境变量 QINGLIAN_LIMIT_ROWS）")
+            if len(row) > len(columns):
+                if len(row) > limits.columns:
+                    raise FileRejected(f"CSV 文件第 {rows} 行有 {len(row)} 列，超过 {limits.columns} 列的上限；请检查分隔符或删除多余的列后重新报送")
+                columns.extend([None] * (rows - 1) for _ in range(len(row) - len(columns)))
+            for i, column in enumerate(columns):
+                column.append(row[i] if i < len(row) else None)
+            if rows * len(columns) > limits.cells:
+                raise FileRejected(f"CSV 文件超过 {limits.cells} 个单元格的上限；请按单位拆分后分别报送")
+    except csv.Error:
+        raise FileRejected(f"CSV文件格式错误（第 {reader.line_num} 行附近的引号不成对），请用 Excel 打开后另存为 CSV 再报送") from None
+    del text
+    if not columns:
         return []
-    columns = {f"c{i}": [r[i] if i < len(r) else None for r in rows] for i in range(width)}
-    frame = _finish(pl.DataFrame(columns, schema={k: pl.String for k in columns}))
-    return [SheetGrid(path.stem, frame, encoding)]
+    frame = _finish(pl.DataFrame({f"c{i}": col for i, col in enumerate(columns)}, schema={f"c{i}": pl.String for i in range(len(columns))}))
+    return [SheetGrid(name.rsplit("/", 1)[-1].rsplit(".", 1)[0], frame, encoding)]
 
 
-def read_grids(path: Path) -> list[SheetGrid]:
-    suffix = path.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
-        return read_excel(path)
-    if suffix in CSV_SUFFIXES:
-        return read_csv(path)
-    raise UnreadableFile(f"不支持的文件类型「{suffix or '无扩展名'}」，请报送 .xlsx 或 .csv 文件")
+def read_bytes_grids(data: bytes, name: str, limits: Limits | None = None, facts: FileFacts | None = None) -> tuple[list[SheetGrid], FileFacts]:
+    """Grids of a file given as bytes: every limit first, then the reader its content calls for."""
+    limits = limits or Limits.from_env()
+    facts = facts or inspect_file(data, name, limits)
+    if facts.kind in ("xlsx", "xls"):
+        return read_excel(data, facts), facts
+    return read_csv(data, name, limits), facts
+
+
+def read_grids(path, limits: Limits | None = None) -> list[SheetGrid]:
+    """Grids of a file on disk (tools and tests; the ingest reads landing files through ingest.landing)."""
+    from pathlib import Path
+
+    path = Path(path)
+    return read_bytes_grids(path.read_bytes(), path.name, limits)[0]

@@ -10,6 +10,7 @@ from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.publish import published_warehouse
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import landing_sensor, quarterly_job, quarterly_schedule
+from qinglian.settings import dbt_executable
 
 
 def build_definitions(warehouse: WarehouseResource | None = None) -> Definitions:
@@ -19,7 +20,7 @@ def build_definitions(warehouse: WarehouseResource | None = None) -> Definitions
         jobs=[quarterly_job],
         schedules=[quarterly_schedule],
         sensors=[landing_sensor],
-        resources={"warehouse": warehouse or WarehouseResource(), "dbt": DbtCliResource(project_dir=dbt_project)},
+        resources={"warehouse": warehouse or WarehouseResource(), "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_executable()))},
     )
 
 

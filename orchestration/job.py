@@ -1,69 +1,135 @@
-"""`qinglian run`: the quarterly job executed in-process — the same job the schedule launches."""
+"""`qinglian run`: the quarterly job executed in-process — the same job the schedule launches.
+
+The run holds the warehouse's run lock from start to end (a second run is refused with a
+Chinese message), prints one outcome line per file and one verdict, and sends Dagster's event
+stream (hundreds of DEBUG lines, tracebacks of failed steps) to the log file instead of the
+terminal.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 
+from qinglian.errors import UserError
 from qinglian.settings import serving_path
+
+log = logging.getLogger("qinglian.job")
+
+# The terminal shows the outcome lines and the verdict; Dagster's own events go to the log file.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+_STEP_NAMES = {"ingest_landing": "读取报送文件", "qinglian_dbt_assets": "构建指标（dbt）",
+               "serving__published_warehouse": "发布驾驶舱数据"}
 
 
 def run_quarterly(landing: Path, warehouse: Path, quarter: str | None = None, console: Console | None = None,
                   serving: Path | None = None, instance=None) -> bool:
-    """Ingest, check, build, check again and publish one quarter. Returns whether it published."""
+    """Ingest, check, build, check again and publish one quarter. Returns whether it published.
+
+    Raises UserError (Chinese) before touching anything when the landing folder or the quarter is
+    unusable, and Busy when another run holds the warehouse.
+    """
     console = console or Console()
+    landing, warehouse = Path(landing), Path(warehouse)
+    if not landing.is_dir():
+        raise UserError(f"落地文件夹不存在或不是文件夹：{landing}。请检查 --landing 参数")
+    from orchestration.partitions import previous_quarter, quarterly_partitions
+
+    quarter = quarter or previous_quarter(date.today())
+    keys = quarterly_partitions.get_partition_keys()
+    if quarter not in keys:
+        raise UserError(f"季度 {quarter} 不在可运行的季度范围内（{keys[0]} 至 {keys[-1]}）")
+    from qinglian.runlock import warehouse_lock
+
+    with warehouse_lock(warehouse, f"qinglian run 季度任务 {quarter}"):
+        return _run_locked(landing, warehouse, quarter, console, serving, instance)
+
+
+def _run_locked(landing: Path, warehouse: Path, quarter: str, console: Console, serving: Path | None, instance) -> bool:
     os.environ.setdefault("DAGSTER_HOME", str(warehouse.parent / "dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
-    from orchestration.partitions import previous_quarter, quarterly_partitions
     from orchestration.resources import WarehouseResource
 
-    quarter = quarter or previous_quarter(date.today())
-    if quarter not in quarterly_partitions.get_partition_keys():
-        console.print(f"[red]季度 {quarter} 不在可运行的季度范围内（{quarterly_partitions.get_partition_keys()[0]} 起）[/red]")
-        return False
     resource = WarehouseResource(warehouse_path=str(warehouse), landing_path=str(landing),
                                  serving_path=str(serving or serving_path(warehouse)))
     job = build_definitions(resource).get_job_def("quarterly_job")
-    started = datetime.now()
     with console.status(f"正在运行 {quarter} 季度任务（读取 → 检查 → 构建 → 发布）…"):
-        result = job.execute_in_process(partition_key=quarter, instance=instance or DagsterInstance.get(), raise_on_error=False)
-    _report(console, warehouse, started, result, quarter, resource.serving)
+        result = job.execute_in_process(partition_key=quarter, instance=instance or DagsterInstance.get(),
+                                        raise_on_error=False, run_config=QUIET)
+    _log_events(result)
+    _report(console, result, quarter, resource.serving)
     return result.success
 
 
-def _report(console: Console, warehouse: Path, started: datetime, result, quarter: str, serving: Path) -> None:
-    import duckdb
+def _log_events(result) -> None:
+    for event in result.all_events:
+        log.info("dagster %s %s %s", event.event_type_value, event.step_key or "", event.message or "")
+        failure = getattr(event, "step_failure_data", None) if event.is_step_failure else None
+        if failure is not None and failure.error is not None:
+            log.error("步骤 %s 失败：\n%s", event.step_key, failure.error.to_string())
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        files = con.execute(
-            """select path, outcome, coalesce(submitter_name, ''), coalesce(period, ''), rows_read, rows_loaded, rows_rejected,
-                      coalesce(message, '') from raw.ingest_files where loaded_at >= ? order by file_id""", [started]).fetchall()
-        totals = con.execute("""select count(*), count(*) filter (outcome = 'accepted'), count(*) filter (outcome = 'accepted_with_rejects'),
-                                       count(*) filter (outcome = 'rejected'), count(*) filter (outcome = 'duplicate'),
-                                       coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)
-                                from raw.ingest_files where loaded_at >= ?""", [started]).fetchone()
-        has_log = con.execute("select count(*) from information_schema.tables where table_schema='ops' and table_name='publish_log'").fetchone()[0]
-        last = con.execute("select status, message from ops.publish_log order by publish_id desc limit 1").fetchone() if has_log else None
-    finally:
-        con.close()
-    from ingest.pipeline import FileOutcome
-    from qinglian.cli import outcome_line
 
-    for path, outcome, submitter, period, read, loaded, rejected, message in files:
-        line = outcome_line(FileOutcome(path, None, outcome, submitter, period, read, loaded, rejected, message or None))
-        console.print(line, overflow="ellipsis", no_wrap=True, crop=True)
-    n, ok, partial, rejected, dup, read, loaded, rej = totals
-    console.print(f"报送文件 {n} 个：已接收 {ok}，部分接收 {partial}，已拒收 {rejected}，重复 {dup}；读入 {read} 行 = 入库 {loaded} 行 + 拒收 {rej} 行")
-    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+def _outcomes(result) -> list[dict] | None:
+    from orchestration.assets.ingest import OUTCOMES_KEY
+
+    for event in result.all_events:
+        meta = None
+        if event.is_step_materialization:
+            mat = event.step_materialization_data.materialization
+            if mat.asset_key.path == ["raw", "ingest_files"]:
+                meta = mat.metadata
+        elif event.is_step_failure and event.step_failure_data.user_failure_data is not None:
+            meta = event.step_failure_data.user_failure_data.metadata
+        if meta and OUTCOMES_KEY in meta:
+            return list(meta[OUTCOMES_KEY].value)
+    return None
+
+
+def _failure_reasons(result) -> list[str]:
+    from qinglian.logs import current
+
+    reasons = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        step = _STEP_NAMES.get(event.step_key or "", event.step_key)
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            reasons.append(f"{step}：{data.user_failure_data.description}")
+        elif event.step_key == "qinglian_dbt_assets":
+            reasons.append(f"{step}：有模型出错或数据测试未通过（详见日志 {current() or ''}）")
+        else:
+            reasons.append(f"{step}：发生意外错误（详见日志 {current() or ''}）")
+    blocked = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+               and not e.event_specific_data.passed and e.event_specific_data.severity.value == "ERROR"]
+    if blocked and not reasons:
+        names = "、".join(sorted({e.event_specific_data.check_name for e in blocked}))
+        reasons.append(f"阻断性数据质量检查未通过（{names}），未构建或未发布")
+    return reasons
+
+
+def _report(console: Console, result, quarter: str, serving: Path) -> None:
+    from ingest.outcomes import FileOutcome, outcome_line, summary_line
+
+    outcomes = [FileOutcome(**o) for o in (_outcomes(result) or [])]
+    for f in outcomes:
+        if f.outcome != "unchanged":
+            console.print(outcome_line(f), overflow="ellipsis", no_wrap=True, crop=True)
+    if outcomes:
+        console.print(summary_line(outcomes))
     if result.success:
         console.print(f"[green]{quarter} 季度任务完成：指标已构建，驾驶舱数据已发布 → {serving}[/green]")
-    else:
-        reason = f"（{last[1]}）" if last and last[0] == "blocked" else ""
-        console.print(f"[red]{quarter} 季度任务未完成，失败步骤：{', '.join(failed_steps) or '未知'}{reason}；驾驶舱仍显示上一次发布的数据[/red]")
+        return
+    from qinglian import stopping
+
+    if stopping.requested() is not None:
+        return  # the command says it was stopped
+    reasons = _failure_reasons(result) or ["未知原因（详见日志）"]
+    console.print(f"[red]{quarter} 季度任务未完成 — {'；'.join(reasons)}；驾驶舱仍显示上一次发布的数据[/red]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import duckdb
@@ -32,3 +33,10 @@ class WarehouseResource(ConfigurableResource):
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.warehouse), read_only=read_only)
+
+    def lock(self, what: str) -> AbstractContextManager[None]:
+        """Hold the warehouse's run lock for a step (re-entrant inside `qinglian run`, which holds it
+        for the whole run; a step the Dagster daemon starts in its own process takes it itself)."""
+        from qinglian.runlock import warehouse_lock
+
+        return warehouse_lock(self.warehouse, what)

@@ -1,5 +1,7 @@
-from qinglian.cli import app
+import sys
 
-# Guarded: the ingest's parse workers are spawned processes, which import __main__ again.
+from qinglian.cli import main
+
+# Guarded: spawned worker processes import __main__ again.
 if __name__ == "__main__":
-    app()
+    sys.exit(main())

@@ -9,6 +9,7 @@ through QINGLIAN_WAREHOUSE, which is set for the duration of the call only.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -16,7 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qinglian.errors import UserError
 from qinglian.settings import DBT_PROJECT_DIR
+
+log = logging.getLogger(__name__)
 
 RAW_TABLES = ("ingest_files", "regions", "departments", "tasks", "task_progress", "units", "inspections",
               "survey_responses", "survey_answers", "cases")
@@ -24,7 +28,7 @@ RAW_TABLES = ("ingest_files", "regions", "departments", "tasks", "task_progress"
 _KIND_ZH = {"model": "模型", "seed": "规则种子", "test": "数据测试", "unit_test": "单元测试", "snapshot": "快照"}
 
 
-class BuildError(RuntimeError):
+class BuildError(UserError):
     """dbt could not run at all (no warehouse, no raw layer, a project that does not parse…)."""
 
 
@@ -91,10 +95,14 @@ def check_warehouse(warehouse: Path) -> None:
 
     if not warehouse.exists():
         raise BuildError(f"数据仓库文件不存在：{warehouse}。请先运行 qinglian ingest 读取报送文件。")
+    if warehouse.is_dir():
+        raise BuildError(f"数据仓库路径 {warehouse} 是一个文件夹，请指定 .duckdb 文件（如 data/warehouse.duckdb）")
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
-        raise BuildError(f"无法打开数据仓库 {warehouse}（可能正被其他程序占用）：{exc}") from exc
+        from ingest.load import warehouse_problem
+
+        raise BuildError(f"无法打开数据仓库：{warehouse_problem(warehouse, exc)}") from exc
     try:
         present = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
@@ -189,10 +197,10 @@ def build_marts(warehouse: Path, select: str | None = None, vars: dict | None = 
     (tests edit a copy's rules). Returns the counts; raises BuildError when dbt cannot run at
     all, and also when anything fails if raise_on_failure is set.
     """
-    from dbt.cli.main import dbtRunner
-
     warehouse = Path(warehouse).resolve()
     check_warehouse(warehouse)
+    from dbt.cli.main import dbtRunner
+
     project = Path(project_dir or DBT_PROJECT_DIR).resolve()
     args = ["build", "--project-dir", str(project), "--profiles-dir", str(project)]
     if target_path is not None:
@@ -210,12 +218,14 @@ def build_marts(warehouse: Path, select: str | None = None, vars: dict | None = 
         try:
             invocation = dbtRunner().invoke(args)
         except Exception as exc:  # dbt raises only for problems outside the project (e.g. bad args)
-            raise BuildError(f"dbt 无法运行：{exc}") from exc
+            log.exception("dbt 无法运行")
+            raise BuildError("dbt 无法运行（参数或环境有误，详情见日志）") from exc
         finally:
             release_warehouse()
     elapsed = time.perf_counter() - started
     if invocation.exception is not None and invocation.result is None:
-        raise BuildError(f"dbt 无法运行（项目解析或数据仓库连接失败）：{invocation.exception}")
+        log.error("dbt 无法运行：%s", invocation.exception)
+        raise BuildError("dbt 无法运行（项目解析或数据仓库连接失败，详情见日志）")
     result = _summarise(invocation.result, elapsed)
     if invocation.exception is not None:
         result.success = False

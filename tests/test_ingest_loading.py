@@ -140,27 +140,35 @@ def test_bad_file_loads_nothing_and_says_why(landing: Path, tmp_path: Path) -> N
     assert query(warehouse, "select count(*) from raw.units") == [(0,)]
 
 
-def test_failure_in_the_middle_of_a_file_loads_nothing(landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_in_the_middle_of_a_file_loads_nothing_and_is_retried(landing: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     fill_template(landing, "surveys", "测评.xlsx", "2025年度 群众满意度测评问卷数据", "填报单位：调查队", [
         ["S1", "2025年度", "洋县", "群众", "电话", "很满意", "满意"],
         ["S2", "2025年度", "洋县", "企业", "网络", "满意", "不满意"],
     ])
-    real_insert = ingest.load._insert_rows
+    real_supersede = ingest.load.Journal._supersede
 
-    def fail_on_answers(con, table, frame, file_id, loaded_at):
-        if table == "survey_answers":
-            raise RuntimeError("磁盘已满（模拟）")
-        real_insert(con, table, frame, file_id, loaded_at)
+    def fail_for_surveys(self, ids, decisions):
+        # Inside the transaction, after the file's outcome, responses and answers were inserted.
+        if any(d.parsed.source == "surveys" for d in decisions):
+            raise OSError(28, "No space left on device")
+        real_supersede(self, ids, decisions)
 
-    monkeypatch.setattr(ingest.load, "_insert_rows", fail_on_answers)
+    monkeypatch.setattr(ingest.load.Journal, "_supersede", fail_for_surveys)
     warehouse = tmp_path / "w.duckdb"
     summary = ingest_landing(landing, warehouse)
     (survey,) = [f for f in summary.files if f.source == "surveys"]
-    assert survey.outcome == "rejected" and "磁盘已满（模拟）" in (survey.message or "")
-    # The responses were inserted before the failure and rolled back with it.
-    assert query(warehouse, "select count(*) from raw.survey_responses") == [(0,)]
-    assert query(warehouse, "select rows_read, rows_loaded, rows_rejected from raw.ingest_files where source = 'surveys'") == [(2, 0, 2)]
+    assert survey.outcome == "failed" and survey.message.startswith("磁盘空间不足，本文件未入库（已全部回退）")
+    assert [f.outcome for f in summary.files if f.source != "surveys"] == ["accepted"] * 3  # the batch went on
+    # Nothing of the file was recorded: no outcome row (a failure is not a verdict on the file), no rows.
+    assert query(warehouse, "select count(*) from raw.ingest_files where source = 'surveys'") == [(0,)]
+    assert query(warehouse, "select (select count(*) from raw.survey_responses), (select count(*) from raw.survey_answers)") == [(0, 0)]
     assert query(warehouse, "select count(*) from raw.regions") == [(4,)]  # earlier files are untouched
+    monkeypatch.setattr(ingest.load.Journal, "_supersede", real_supersede)
+    again = ingest_landing(landing, warehouse)
+    assert [(f.source, f.outcome) for f in again.files if f.outcome != "unchanged"] == [("surveys", "accepted")]
+    assert query(warehouse, "select rows_read, rows_loaded, rows_rejected from raw.ingest_files where source = 'surveys'") == [(2, 2, 0)]
+    assert query(warehouse, "select (select count(*) from raw.survey_responses), (select count(*) from raw.survey_answers)") == [(2, 4)]
 
 
 def test_every_template_has_validations_and_instructions(tmp_path: Path) -> None:
@@ -175,3 +183,26 @@ def test_every_template_has_validations_and_instructions(tmp_path: Path) -> None
         assert len(lists) == len(enums) + (10 if contract.question_columns else 0)
         for f, dv in zip(enums, lists, strict=False):
             assert dv.formula1 == '"' + ",".join(f.choices) + '"'
+
+
+def test_dry_run_gives_the_ingest_s_own_answer_without_loading(landing: Path, tmp_path: Path) -> None:
+    """An upload form's check of one file: the same outcome, rows and reasons as the ingest, nothing loaded."""
+    from ingest.limits import check_limits
+    from ingest.pipeline import dry_run
+
+    warehouse = tmp_path / "w.duckdb"
+    ingest_landing(landing, warehouse)  # reference data only
+    bad = units_file(tmp_path / "upload", "洋县.xlsx", "做完了")
+    data = bad.read_bytes()
+    assert check_limits(data, "洋县.xlsx") is None
+    assert check_limits(b"%PDF-1.7", "洋县.xlsx").startswith("文件是 PDF 文档")
+    before = query(warehouse, "select count(*) from raw.ingest_files")
+    checked = dry_run(data, "洋县.xlsx", "units", warehouse)
+    assert (checked.outcome, checked.rows_read, checked.rows_rejected) == ("accepted_with_rejects", 2, 1)
+    assert checked.rejects["reason"].to_list() == ["第5行 创建阶段 '做完了' 不是可选值（未启动/创建中/已达标/示范）"]
+    assert query(warehouse, "select count(*) from raw.ingest_files") == before
+    (landing / "units").mkdir()
+    shutil.copy(bad, landing / "units" / "洋县.xlsx")
+    (loaded,) = [f for f in ingest_landing(landing, warehouse).files if f.rel == "units/洋县.xlsx"]
+    assert (loaded.outcome, loaded.rows_read, loaded.rows_rejected) == (checked.outcome, checked.rows_read, checked.rows_rejected)
+    assert query(warehouse, "select reason from raw.ingest_rejects where file = 'units/洋县.xlsx'") == [(checked.rejects["reason"][0],)]

@@ -1,4 +1,13 @@
-"""Landing → raw: one asset per source, partitioned by quarter, with data-quality checks."""
+"""Landing → raw: one ingest of the whole landing folder, with a data-quality check per source.
+
+The landing folder is ingested as one batch in the journal's fixed order (ingest.pipeline), the
+same order `qinglian ingest` uses: whichever command loads a folder, the warehouse ends in the
+same state, and every file in the folder — also one at the root or in an unknown folder — gets an
+outcome. The raw tables stay separate assets (each dbt source maps onto one), materialised
+together. If any file could not be processed (an I/O error, a full disk), the step fails after
+deciding every other file: nothing downstream is built or published from an incomplete quarter,
+and the next run retries exactly those files.
+"""
 
 
 from collections.abc import Iterator
@@ -9,22 +18,23 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetSpec,
+    Failure,
     MaterializeResult,
+    MetadataValue,
     multi_asset,
 )
 
 from ingest.contracts import SOURCE_LABELS, SOURCES
+from ingest.outcomes import outcome_line, summary_line
 from ingest.pipeline import ingest_landing
 from orchestration.partitions import quarterly_partitions
 from orchestration.resources import WarehouseResource
 
 # Survey files fill two raw tables; every other source fills the table of its name.
 RAW_TABLES: dict[str, tuple[str, ...]] = {s: (s,) for s in SOURCES} | {"surveys": ("survey_responses", "survey_answers")}
-UPSTREAM: dict[str, tuple[str, ...]] = {
-    "regions": (),
-    "departments": ("regions",),
-    "tasks": ("regions", "departments"),
-} | {s: ("regions", "departments", "tasks") for s in SOURCES if s not in ("regions", "departments", "tasks")}
+JOURNAL_TABLES = ("ingest_files", "ingest_rejects")
+OUTCOMES_KEY = "outcomes"  # materialisation metadata of raw/ingest_files: every file's outcome
 
 
 def raw_key(table: str) -> AssetKey:
@@ -35,66 +45,84 @@ def _check_name(source: str) -> str:
     return f"dq_{source}"
 
 
-def _ingest_asset(source: str):
-    tables = RAW_TABLES[source]
-    deps = [raw_key(RAW_TABLES[u][0]) for u in UPSTREAM[source]]
-    from dagster import AssetSpec
+_SPECS = [
+    AssetSpec(raw_key("ingest_files"), group_name="raw", kinds={"duckdb"},
+              description="报送文件登记：落地文件夹中每个文件的处理结果（接收、部分接收、拒收、重复）"),
+    AssetSpec(raw_key("ingest_rejects"), group_name="raw", kinds={"duckdb"},
+              description="拒收明细：被拒收的文件或行，含工作表、行号、列名、填报值和中文原因"),
+    *[
+        AssetSpec(raw_key(t), group_name="raw", kinds={"duckdb", "polars"},
+                  description=f"{SOURCE_LABELS[s]}：落地文件夹 {s}/ 中报送文件的原始入库数据（含文件、工作表、行号溯源）")
+        for s in SOURCES for t in RAW_TABLES[s]
+    ],
+]
+_CHECKS = [
+    AssetCheckSpec(_check_name(s), asset=raw_key(RAW_TABLES[s][0]), blocking=True,
+                   description=f"{SOURCE_LABELS[s]}入库数据质量检查（Great Expectations）")
+    for s in SOURCES
+]
 
-    specs = [
-        AssetSpec(raw_key(t), deps=deps, group_name="raw", kinds={"duckdb", "polars"},
-                  description=f"{SOURCE_LABELS[source]}：落地文件夹 {source}/ 中报送文件的原始入库数据（含文件、工作表、行号溯源）")
-        for t in tables
-    ]
-    check = AssetCheckSpec(_check_name(source), asset=raw_key(tables[0]), blocking=True,
-                           description=f"{SOURCE_LABELS[source]}入库数据质量检查（Great Expectations）")
 
-    @multi_asset(name=f"ingest_{source}", specs=specs, check_specs=[check], partitions_def=quarterly_partitions,
-                 can_subset=False)
-    def _asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult | AssetCheckResult]:
-        quarter = context.partition_key
-        summary = ingest_landing(warehouse.landing, warehouse.warehouse, sources=[source], quarter=quarter)
+@multi_asset(name="ingest_landing", specs=_SPECS, check_specs=_CHECKS, partitions_def=quarterly_partitions, can_subset=False)
+def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult | AssetCheckResult]:
+    from qinglian import stopping
+
+    quarter = context.partition_key
+    if stopping.requested() is not None:
+        raise Failure(description="已收到停止信号，未读取报送文件")
+    with warehouse.lock(f"季度任务 {quarter}：读取报送文件"):
+        summary = ingest_landing(warehouse.landing, warehouse.warehouse, quarter=quarter)
         for f in summary.files:
             if f.outcome != "unchanged":
-                context.log.info(f"{f.rel}: {f.outcome} 读入{f.rows_read} 入库{f.rows_loaded} 拒收{f.rows_rejected} {f.message or ''}")
-        meta = {
-            "files": len(summary.files),
-            "accepted": summary.count("accepted"),
-            "accepted_with_rejects": summary.count("accepted_with_rejects"),
-            "rejected": summary.count("rejected"),
-            "rows_read": summary.rows_read,
-            "rows_loaded": summary.rows_loaded,
-            "rows_rejected": summary.rows_rejected,
-        }
-        for t in tables:
-            yield MaterializeResult(asset_key=raw_key(t), metadata=meta)
-        yield _raw_check(context, warehouse, source, quarter)
+                context.log.info(outcome_line(f, markup=False))
+        outcomes = MetadataValue.json([f.as_dict() for f in summary.files])
+        if not summary.complete:
+            names = "、".join(f.rel for f in summary.failed[:5]) + ("等" if len(summary.failed) > 5 else "")
+            raise Failure(
+                description=f"有 {len(summary.failed)} 个文件本次未能处理（{names}），本季度暂不构建和发布；"
+                            "排除故障后重新运行即可，已入库的文件不会重复处理",
+                metadata={OUTCOMES_KEY: outcomes},
+            )
+        counts = {"summary": summary_line(summary.files), "files": len(summary.files),
+                  "rows_read": summary.rows_read, "rows_loaded": summary.rows_loaded, "rows_rejected": summary.rows_rejected}
+        yield MaterializeResult(asset_key=raw_key("ingest_files"), metadata={**counts, OUTCOMES_KEY: outcomes})
+        yield MaterializeResult(asset_key=raw_key("ingest_rejects"), metadata=counts)
+        for source in SOURCES:
+            mine = [f for f in summary.files if f.source == source]
+            meta = {"files": len(mine), "rows_loaded": sum(f.rows_loaded for f in mine),
+                    "rows_rejected": sum(f.rows_rejected for f in mine)}
+            for t in RAW_TABLES[source]:
+                yield MaterializeResult(asset_key=raw_key(t), metadata=meta)
+        yield from _raw_checks(context, warehouse)
 
-    return _asset
 
-
-def _raw_check(context: AssetExecutionContext, warehouse: WarehouseResource, source: str, quarter: str) -> AssetCheckResult:
+def _raw_checks(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
     from data_quality.validate import store_results, validate_raw
 
     con = warehouse.connect()
     try:
-        results = validate_raw(con, sources=[source], period=None)
-        store_results(con, context.run.run_id, results)
+        per_source = {}
+        for source in SOURCES:
+            results = validate_raw(con, sources=[source], period=None)
+            store_results(con, context.run.run_id, results)
+            per_source[source] = results
     finally:
         con.close()
-    blocking = [r for r in results if not r.success and r.severity == "blocking"]
-    warnings = [r for r in results if not r.success and r.severity != "blocking"]
-    return AssetCheckResult(
-        asset_key=raw_key(RAW_TABLES[source][0]),
-        check_name=_check_name(source),
-        passed=not blocking,
-        severity=AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN,
-        metadata={
-            "expectations": len(results),
-            "blocking_failures": len(blocking),
-            "warnings": len(warnings),
-            "failed": ", ".join(f"{r.asset}:{r.expectation}" for r in (blocking + warnings)[:10]) or "无",
-        },
-    )
+    for source, results in per_source.items():
+        blocking = [r for r in results if not r.success and r.severity == "blocking"]
+        warnings = [r for r in results if not r.success and r.severity != "blocking"]
+        yield AssetCheckResult(
+            asset_key=raw_key(RAW_TABLES[source][0]),
+            check_name=_check_name(source),
+            passed=not blocking,
+            severity=AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN,
+            metadata={
+                "expectations": len(results),
+                "blocking_failures": len(blocking),
+                "warnings": len(warnings),
+                "failed": ", ".join(f"{r.asset}:{r.expectation}" for r in (blocking + warnings)[:10]) or "无",
+            },
+        )
 
 
-ingest_assets = [_ingest_asset(s) for s in SOURCES]
+ingest_assets = [ingest_landing_asset]

@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult,
 
 from orchestration.assets.dbt import qinglian_dbt_assets
 from orchestration.partitions import quarterly_partitions
-from orchestration.publish import PublishBlocked, publish
+from orchestration.publish import PublishBlocked, PublishFailed, publish
 from orchestration.resources import WarehouseResource
 
 
@@ -18,11 +18,18 @@ from orchestration.resources import WarehouseResource
     description="驾驶舱读取的只读发布副本：全部阻断性检查通过后才原子替换，并冻结本季度排名",
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    from qinglian import stopping
+
+    if stopping.requested() is not None:
+        raise Failure(description="已收到停止信号，未发布")
     try:
-        result = publish(warehouse.warehouse, warehouse.serving, context.partition_key, context.run.run_id)
-    except PublishBlocked as exc:
+        with warehouse.lock(f"季度任务 {context.partition_key}：发布驾驶舱数据"):
+            result = publish(warehouse.warehouse, warehouse.serving, context.partition_key, context.run.run_id)
+    except (PublishBlocked, PublishFailed) as exc:
         raise Failure(description=str(exc)) from exc
     context.log.info(f"已发布 {result.serving}（第 {result.publish_id} 次发布）")
+    if result.warning:
+        context.log.warning(result.warning)
     return MaterializeResult(metadata={
         "publish_id": result.publish_id,
         "serving_path": str(result.serving),
