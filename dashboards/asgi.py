@@ -49,10 +49,9 @@ PAGE_ERROR = "页面出现意外错误，已记录在服务器日志中。请刷
 
 def _log_to_file() -> Path | None:
     """The qinglian.* loggers (page errors, audit heads) into the dashboards' log file."""
-    env = os.environ.get("QINGLIAN_LOG_DIR", "").strip()
-    from qinglian.settings import default_warehouse
+    from qinglian.settings import log_dir
 
-    directory = Path(env).expanduser() if env else default_warehouse().parent / "logs"
+    directory = log_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(directory / LOG_FILE, maxBytes=5 * 1024 * 1024,

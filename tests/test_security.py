@@ -453,7 +453,7 @@ def test_production_without_a_secret_refuses_and_the_demo_makes_its_own(state: P
         config.secret()
     monkeypatch.delenv("QINGLIAN_SECRET")
     monkeypatch.setenv("QINGLIAN_SECRET_FILE", str(state.parent / "no-such-secret"))
-    with pytest.raises(config.SecurityConfigError, match="文件或文件夹不存在") as missing:
+    with pytest.raises(config.SecurityConfigError, match="路径不存在") as missing:
         config.secret()
     assert "No such file" not in str(missing.value)
     monkeypatch.setenv("QINGLIAN_AUTH", "off")
@@ -508,11 +508,12 @@ def _env() -> dict[str, str]:
     return {**env, "QINGLIAN_ENV": "production"}
 
 
-def test_mode_comes_only_from_explicit_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mode_comes_only_from_explicit_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """Nothing a landing-folder writer can create makes a demo: production unless QINGLIAN_ENV=demo, and
     `qinglian run` claims the demo only when it generates the demo landing itself where nothing says
     production."""
-    from qinglian.cli import app
+    from qinglian.cli import main
     from qinglian.demo.generate import MANIFEST
 
     landing = tmp_path / "landing"
@@ -539,13 +540,14 @@ def test_mode_comes_only_from_explicit_configuration(tmp_path: Path, monkeypatch
     missing = tmp_path / "no-landing"
     monkeypatch.setenv("QINGLIAN_LANDING", str(missing))
     monkeypatch.setenv("QINGLIAN_ENV", "production")
-    r = CliRunner().invoke(app, ["run", "--no-dashboard"])
-    assert r.exit_code == 2 and "正式模式下不会自动生成演示数据" in r.output and not missing.exists()
+    monkeypatch.setenv("QINGLIAN_LOG_DIR", str(tmp_path / "logs"))
+    assert main(["run", "--no-dashboard"]) == 2 and not missing.exists()
+    assert "正式模式下不会自动生成演示数据" in capsys.readouterr().err.replace("\n", "")
     monkeypatch.delenv("QINGLIAN_ENV")
     monkeypatch.setenv("QINGLIAN_SECRET", SECRET)
     accounts.AccountStore().list()  # an installation that has run in production (the default) once
-    r = CliRunner().invoke(app, ["run", "--no-dashboard"])
-    assert r.exit_code == 2 and "是正式环境的" in r.output and not missing.exists()
+    assert main(["run", "--no-dashboard"]) == 2 and not missing.exists()
+    assert "是正式环境的" in capsys.readouterr().err.replace("\n", "")
     monkeypatch.setenv("QINGLIAN_STATE", str(tmp_path / "fresh"))  # a fresh checkout: this run is the demo
     assert "本次运行生成了演示数据" in config.claim_demo_landing(missing) and config.mode() == "demo"
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qinglian.errors import EXIT_FAILED, UserError
 from qinglian.security import config, store
 from qinglian.security.scope import Scope
 
@@ -103,8 +104,10 @@ _DENIED = {sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_DROP_TAB
            sqlite3.SQLITE_DROP_VIEW, sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_ATTACH}
 
 
-class AuditError(RuntimeError):
-    """The audit log could not be written or read (message in Chinese)."""
+class AuditError(UserError, RuntimeError):
+    """The audit log could not be written or read (message in Chinese; a command exits 1 with it)."""
+
+    exit_code = EXIT_FAILED
 
 
 def _authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, source: str | None) -> int:
@@ -345,12 +348,11 @@ def newest_logged_head(files: list[Path] | tuple[Path, ...], key: bytes, key_id:
 
 
 def app_log_files() -> list[Path]:
-    """The application log files (current and rotated) where heads are written: $QINGLIAN_LOG_DIR or
-    logs/ beside the warehouse."""
-    from qinglian.settings import default_warehouse
+    """The application log files (current and rotated) the heads are written to: the commands'
+    qinglian.log and the dashboards' dashboard.log, in $QINGLIAN_LOG_DIR or logs/ beside the warehouse."""
+    from qinglian.settings import log_dir
 
-    env = os.environ.get("QINGLIAN_LOG_DIR", "").strip()
-    directory = Path(env).expanduser() if env else default_warehouse().parent / "logs"
+    directory = log_dir()
     return sorted(directory.glob("*.log*")) if directory.is_dir() else []
 
 

@@ -23,7 +23,6 @@ it, so neither is ever in the repository.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import os
@@ -34,6 +33,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from qinglian.errors import EXIT_USAGE, UserError, os_reason
 from qinglian.settings import default_warehouse
 
 MIN_SECRET_CHARS = 32
@@ -44,8 +44,11 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-class SecurityConfigError(RuntimeError):
-    """A configuration that must not run; the message is the one Chinese line the operator reads."""
+class SecurityConfigError(UserError, RuntimeError):
+    """A configuration that must not run; the message is the one Chinese line the operator reads (every
+    `qinglian` command prints it as such and exits 2)."""
+
+    exit_code = EXIT_USAGE
 
 
 def _env(name: str) -> str:
@@ -97,12 +100,6 @@ def mode_reason() -> str:
 
 # --- operating-system and SQLite errors, in Chinese ----------------------------------------------
 
-_OS_REASONS = {
-    errno.EACCES: "权限不足", errno.EPERM: "权限不足", errno.ENOENT: "文件或文件夹不存在", errno.ENOSPC: "磁盘空间不足",
-    errno.EROFS: "文件系统只读", errno.EIO: "磁盘读写错误", errno.ENOTDIR: "路径中有一段不是文件夹",
-    errno.EISDIR: "这是一个文件夹，不是文件", errno.ENAMETOOLONG: "路径过长", errno.ELOOP: "路径中的链接过多",
-    errno.EEXIST: "已存在同名文件", errno.EFBIG: "文件过大", errno.EDQUOT: "磁盘配额已满",
-}
 _SQLITE_REASONS = {
     "SQLITE_READONLY": "数据库文件只读（权限不足或磁盘只读）", "SQLITE_CANTOPEN": "无法打开数据库文件（文件夹不存在或权限不足）",
     "SQLITE_PERM": "权限不足", "SQLITE_FULL": "磁盘空间不足", "SQLITE_IOERR": "磁盘读写错误",
@@ -125,8 +122,7 @@ def reason(exc: BaseException) -> str:
             if name.startswith(prefix):
                 return why
         return f"数据库错误{f'（{name}）' if name else ''}"
-    code = getattr(exc, "errno", None)
-    return _OS_REASONS.get(code, f"系统错误（错误码 {code}）" if code else "系统错误")
+    return os_reason(exc)
 
 
 # --- the state directory: private, and of one mode for life ---------------------------------------
