@@ -41,7 +41,7 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(2) from exc
     except (config.SecurityConfigError, audit.AuditError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(exc.exit_code) from exc  # 2: configuration, 1: the log could not be written
     except (sqlite3.Error, OSError) as exc:
         print(f"错误：无法读写状态目录 {config.state_dir()}：{config.reason(exc)}", file=sys.stderr)
         raise typer.Exit(1) from exc
