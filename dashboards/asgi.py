@@ -8,10 +8,10 @@ deployment needs around it. `qinglian dashboard` runs this file.
   https). Both refuse cross-site requests (Origin must match Host):
   - POST /_qinglian/session  t=<one-time ticket the app issued at login>  -> Set-Cookie, 204
   - POST /_qinglian/logout                                              -> cookie removed, 204
-- Downloads. Files Streamlit serves under /media/ (the exports) go only to a request carrying the
-  cookie of a live session (MediaGuard), and a deferred download is built only for the browser
-  session its button was rendered for, while the viewer's session lives (the request is handed to
-  dashboards.auth.check_download; a refusal is shown under the button in Chinese).
+- Downloads (dashboards/downloads.py). Files Streamlit serves under /media/ (the exports) go only to
+  a request carrying the cookie of a live session (MediaGuard), and a deferred download is built only
+  for the browser session its button was rendered for, while the viewer's session lives (a refusal
+  is audited and shown under the button in Chinese).
 - Errors. An unexpected error in a page is one Chinese line on the page; the traceback goes to the
   server's log (logs/dashboard.log beside the warehouse, or $QINGLIAN_LOG_DIR), where every audit
   append also writes its head record.
@@ -19,7 +19,6 @@ deployment needs around it. `qinglian dashboard` runs this file.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import logging.handlers
 import os
@@ -36,11 +35,10 @@ from starlette.middleware import Middleware  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
-from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
-from dashboards import auth  # noqa: E402
+from dashboards import auth, downloads  # noqa: E402
 from dashboards.auth import LOGOUT_ROUTE, SESSION_ROUTE, normalise_client  # noqa: E402
-from qinglian.security import audit, config, sessions  # noqa: E402
+from qinglian.security import config, sessions  # noqa: E402
 
 LOG = logging.getLogger("qinglian.dashboards")
 LOG_FILE = "dashboard.log"
@@ -108,80 +106,6 @@ async def clear_session_cookie(request: Request) -> Response:
     return response
 
 
-# --- /media/: only for a live session ----------------------------------------------------------------
-
-
-def _media_prefix() -> str:
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base}/media/" if base else "/media/"
-
-
-def _media_refusal(cookie: str | None, client: str, path: str) -> str | None:
-    """Why a /media/ request gets nothing (None: it may have the file)."""
-    sid = sessions.sid_from_cookie(cookie)
-    if sid is None:
-        why = "no_session_cookie"
-    else:
-        session, why = sessions.SessionStore().validate(sid, client)
-        if session is not None:
-            return None
-    audit.record("export_refused", username=sessions.SessionStore().owner(sid), client=client,
-                 target=path.rsplit("/", 1)[-1][:80], reason=why, via="media")
-    return why
-
-
-class MediaGuard:
-    """Streamlit serves a built download under /media/<id>.<ext> to anyone who has the URL; here the
-    request must also carry the cookie of a live session (same address, not ended, not idle)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(_media_prefix()):
-            request = Request(scope)
-            try:
-                why = await asyncio.to_thread(_media_refusal, request.cookies.get(sessions.COOKIE_NAME),
-                                              _client(request), scope["path"])
-            except (audit.AuditError, config.SecurityConfigError, OSError) as exc:
-                LOG.error("下载文件的登录核验失败：%s", exc)
-                why = "unavailable"
-            if why is not None:
-                text = "未登录或登录已失效，不能下载此文件。请登录后在页面上重新下载。"
-                await Response(text, status_code=403, media_type="text/plain; charset=utf-8",
-                               headers={"Cache-Control": "no-store"})(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-# --- deferred downloads: who asked ---------------------------------------------------------------------
-
-
-def _guard_deferred_downloads() -> None:
-    """Hand every deferred-file request's browser session to dashboards.auth.check_download (through a
-    context variable, which asyncio.to_thread carries into the thread that builds the file), and answer
-    a failure in Chinese instead of Streamlit's English one."""
-    from streamlit.runtime.backend_operation_handler import DeferredFileHandler
-
-    original = DeferredFileHandler.handle
-    if getattr(original, "_qinglian", False):
-        return
-
-    async def handle(self, request, session_id):  # noqa: ANN001, ANN202 - Streamlit's signature
-        asked = auth.DownloadRequest(session_id)
-        token = auth.DOWNLOAD_REQUEST.set(asked)
-        try:
-            response = await original(self, request, session_id)
-        finally:
-            auth.DOWNLOAD_REQUEST.reset(token)
-        if response.error_msg:
-            response.error_msg = asked.refusal[0] if asked.refusal else "未能生成下载文件，请刷新页面后重试。"
-        return response
-
-    handle._qinglian = True  # type: ignore[attr-defined]
-    DeferredFileHandler.handle = handle
-
-
 def on_script_error(exc: Exception) -> bool:
     """Any unexpected error of a page: logged with its traceback, shown as one Chinese line."""
     LOG.error("页面出错：%r", exc, exc_info=exc)
@@ -194,10 +118,10 @@ def on_script_error(exc: Exception) -> bool:
 
 config.freeze()
 _log_to_file()
-_guard_deferred_downloads()
+downloads.guard_deferred_downloads()
 auth.COOKIE_ROUTES = True
 
 app = st.App(str(Path(__file__).with_name("app.py")), routes=[
     Route(SESSION_ROUTE, set_session_cookie, methods=["POST"]),
     Route(LOGOUT_ROUTE, clear_session_cookie, methods=["POST"]),
-], middleware=[Middleware(MediaGuard)], on_script_error=on_script_error)
+], middleware=[Middleware(downloads.MediaGuard)], on_script_error=on_script_error)

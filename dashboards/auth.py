@@ -10,8 +10,7 @@ logged-out session — is ignored, audited, and the Chinese login form is shown.
 The session is re-checked: on every run (at most every RECHECK_SECONDS from the cache), by a
 quiet check every WATCH_SECONDS while a page stands open (so an idle timeout or a logout in another
 tab clears the screen without a click), and when a deferred download builds its file
-(`check_download`: an ended session gets no file, and a download button answers only the browser
-session it was rendered for).
+(dashboards/downloads.py).
 
 QINGLIAN_AUTH=off (demo mode only) skips the login for local development.
 """
@@ -20,8 +19,6 @@ from __future__ import annotations
 
 import json
 import time
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -242,64 +239,6 @@ def watch_session() -> None:
             st.rerun(scope="app")
 
     _watch()
-
-
-# --- deferred downloads: the session is checked again when the file is built --------------------
-
-
-class DownloadRefused(RuntimeError):
-    """A deferred download whose session has ended, or that another browser session asked for."""
-
-
-@dataclass
-class DownloadRequest:
-    """Who asked for a deferred file: the Streamlit session of the websocket the request came in on
-    (set by dashboards/asgi.py around Streamlit's deferred-file handler), and a place for the
-    refusal, which the handler shows under the button instead of Streamlit's English one."""
-
-    session_id: str
-    refusal: list[str] = field(default_factory=list)
-
-
-DOWNLOAD_REQUEST: ContextVar[DownloadRequest | None] = ContextVar("qinglian_download_request", default=None)
-
-
-def render_context() -> tuple[str | None, str | None]:
-    """(our session id, Streamlit's browser-session id) of the run that renders a download button."""
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        ctx = get_script_run_ctx()
-        browser_session = ctx.session_id if ctx is not None else None
-    except Exception:  # outside a script run
-        browser_session = None
-    return st.session_state.get(SID), browser_session
-
-
-def check_download(viewer: Scope, sid: str | None, browser_session: str | None, client: str | None,
-                   what: str) -> None:
-    """Right before a deferred download's file is built: the session that rendered the button must still
-    be live (same checks as a page run), and the request must come from the browser session the button
-    was rendered for. Otherwise nothing is built; the refusal is audited and raised (DownloadRefused)."""
-    if viewer.role == DEV_ROLE:
-        return
-    request = DOWNLOAD_REQUEST.get()
-    why = ""
-    if request is not None and browser_session is not None and request.session_id != browser_session:
-        why = "other_browser_session"
-        message = "此下载按钮不属于当前页面，未生成文件。请刷新页面后重试。"
-    else:
-        session, ended = sessions.SessionStore().validate(sid, client) if sid else (None, "unknown")
-        account = AccountStore().get(session.username) if session is not None else None
-        if session is None or account is None or not account.usable:
-            why = ended if session is None else "account_unusable"
-            message = "登录已失效或已退出，未生成文件。请刷新页面重新登录后再下载。"
-    if not why:
-        return
-    audit.record("export_refused", viewer, client=client, target=what, reason=why)
-    if request is not None:
-        request.refusal.append(message)
-    raise DownloadRefused(message)
 
 
 def logout() -> None:

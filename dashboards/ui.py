@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import auth, data, exports
+from dashboards import auth, data, downloads, exports
 from dashboards import watermark as wmk
 from dashboards.exports import to_xlsx
 from qinglian.security.scope import Scope
@@ -119,13 +119,13 @@ def download_export(label: str, build: Callable[[], bytes], *, kind: str, file_n
     extension. Extra keyword arguments go to st.download_button (icon, type, …).
 
     The click runs outside this script run, so who is asking is read now — and checked again when the
-    file is built (auth.check_download): a logged-out or timed-out session, or another browser
+    file is built (downloads.check_download): a logged-out or timed-out session, or another browser
     session that learnt the button's id, gets no file, and the refusal is audited."""
     viewer, client = _viewer(), auth.client_address()
-    sid, browser_session = auth.render_context()
+    sid, browser_session = downloads.render_context()
 
     def deferred() -> bytes:
-        auth.check_download(viewer, sid, browser_session, client, what)
+        downloads.check_download(viewer, sid, browser_session, client, what)
         return exports.export(build, kind=kind, what=what, scope=viewer, client=client, rows=rows, event=event,
                               file_name=f"{_safe_file_name(file_name)}.{kind}")
 

@@ -677,17 +677,17 @@ def test_every_download_button_on_every_page_is_audited(state: Path, serving: Pa
 
     # The file is built only while the session that rendered the button lives, and only for the browser
     # session the button belongs to (dashboards/asgi.py hands Streamlit's requester to auth).
-    from dashboards import auth
+    from dashboards import downloads
 
     county_dl = next(data for name, data in captured if name in county_files)
-    token = auth.DOWNLOAD_REQUEST.set(auth.DownloadRequest("another-browser-session"))
+    token = downloads.DOWNLOAD_REQUEST.set(downloads.DownloadRequest("another-browser-session"))
     try:
-        with pytest.raises(auth.DownloadRefused, match="此下载按钮不属于当前页面"):
+        with pytest.raises(downloads.DownloadRefused, match="此下载按钮不属于当前页面"):
             county_dl()
     finally:
-        auth.DOWNLOAD_REQUEST.reset(token)
+        downloads.DOWNLOAD_REQUEST.reset(token)
     sessions.SessionStore().revoke_user("yangxian", "logout")  # logged out in another tab
-    with pytest.raises(auth.DownloadRefused, match="登录已失效或已退出，未生成文件"):
+    with pytest.raises(downloads.DownloadRefused, match="登录已失效或已退出，未生成文件"):
         county_dl()
     refused = audit.log().read(username="yangxian", events=("export_refused",))
     assert [e.detail["reason"] for e in refused] == ["ended", "other_browser_session"]
@@ -812,3 +812,42 @@ def test_an_unwritable_audit_log_is_refused_in_chinese(state: Path, serving: Pat
     assert [e.value for e in at.error] == ["系统暂时无法使用：状态目录或审计日志不可读写。为保证留痕，本次操作未执行。"
                                            "请联系系统管理员（详情已写入服务器日志）。"]
     assert not at.metric  # and no data
+
+
+def test_deferred_downloads_answer_only_their_browser_session_in_chinese(state: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit's own deferred-file handler, as the served app wraps it: the button's file is built for
+    the browser session that rendered it while its login lives; anything else gets a Chinese refusal."""
+    import asyncio
+
+    from streamlit.proto.BackMsg_pb2 import BackendOperationRequest
+    from streamlit.runtime.backend_operation_handler import DeferredFileHandler
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    from dashboards import downloads
+
+    monkeypatch.setattr(DeferredFileHandler, "handle", DeferredFileHandler.handle)  # restored afterwards
+    downloads.guard_deferred_downloads()
+    viewer = accounts.AccountStore().add("sunba", "孙八", "leadership", "Qinba#2025abc", actor=LEADER).scope()
+    sid = sessions.SessionStore().create("sunba", "10.6.6.6")
+    mgr = MediaFileManager(MemoryMediaFileStorage("/media"))
+    handler = DeferredFileHandler(lambda: mgr)
+
+    def deferred() -> bytes:  # what ui.download_export registers, rendered in browser session "tab-1"
+        downloads.check_download(viewer, sid, "tab-1", "10.6.6.6", "红旗/蜗牛榜")
+        return b"workbook"
+
+    file_id = mgr.add_deferred(deferred, "application/octet-stream", "coords", "榜单.xlsx")
+
+    def ask(browser_session: str):  # noqa: ANN202
+        request = BackendOperationRequest(request_id="r")
+        request.deferred_file.file_id = file_id
+        return asyncio.run(handler.handle(request, browser_session))
+
+    assert ask("tab-1").deferred_file.url.startswith("/media/")
+    assert ask("someone-elses-websocket").error_msg == "此下载按钮不属于当前页面，未生成文件。请刷新页面后重试。"
+    sessions.SessionStore().revoke(sid)
+    assert ask("tab-1").error_msg == "登录已失效或已退出，未生成文件。请刷新页面重新登录后再下载。"
+    refused = audit.log().read(username="sunba", events=("export_refused",))
+    assert [e.detail["reason"] for e in refused] == ["ended", "other_browser_session"]
