@@ -211,7 +211,6 @@ def _signed_in(viewer: Scope) -> None:
     if auth.auth_enabled() and auth.current_viewer() is None:
         st.rerun()  # the logout button was pressed while rendering the sidebar
     ui.watermark(viewer)
-    auth.welcome_notice()
     allowed = pages_for(viewer)
     sections: dict[str, list[st.Page]] = {}
     views: dict[str, tuple[str, bool]] = {}  # page title -> (url, denied)
@@ -227,10 +226,16 @@ def _signed_in(viewer: Scope) -> None:
             views[title] = (url, True)
     hidden += _unknown_page(KNOWN_URLS, _not_found)
     home = sections[allowed[0][0]][0]
-    # /login once signed in (the page the login form was shown on): straight to the role's first page.
-    hidden.append(st.Page(lambda: st.switch_page(home), title="登录", url_path=LOGIN_URL, visibility="hidden"))
+    redirect = None
+    if _requested_path() == LOGIN_URL:
+        # The login form was opened at /login: once signed in, straight to the role's first page. (Signed
+        # in from the root, the login page's id matches no page and Streamlit opens the first one itself.)
+        redirect = st.Page(lambda: st.switch_page(home), title="登录", url_path=LOGIN_URL, visibility="hidden")
+        hidden.append(redirect)
     sections[allowed[0][0]].extend(hidden)
     page = st.navigation(sections)
+    if page is not redirect:
+        auth.welcome_notice()  # shown once, on the page the viewer lands on
     try:
         page.run()
     finally:

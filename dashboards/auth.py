@@ -98,7 +98,7 @@ def _end(reason_event: str | None, notice: str | None, **detail: object) -> None
 ENDED_NOTICES = {
     "idle": "长时间未操作，登录已超时，请重新登录。",
     "expired": "登录已超过最长有效期，请重新登录。",
-    "address": "本次登录的网络地址发生了变化，为安全起见请重新登录。",
+    "address": "本次登录在另一个网络地址上被使用（或您的网络地址发生了变化），为安全起见已退出。请重新登录；如非本人操作，请告知系统管理员。",
 }
 
 

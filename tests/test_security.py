@@ -225,7 +225,7 @@ def test_sessions_end_on_inactivity_logout_and_account_changes(state: Path, monk
     with sqlite3.connect(store.path) as raw:  # 31 minutes without activity
         raw.execute("UPDATE sessions SET last_seen = last_seen - 31 * 60")
     assert store.validate(idle) == (None, "idle")
-    assert store.validate(idle) == (None, "ended")  # and it stays ended
+    assert store.validate(idle) == (None, "idle")  # and it stays ended, for that reason (another tab)
     monkeypatch.setenv("QINGLIAN_SESSION_IDLE_MINUTES", "60")
     live = store.create("leader")
     with sqlite3.connect(store.path) as raw:
@@ -240,7 +240,7 @@ def test_sessions_end_on_inactivity_logout_and_account_changes(state: Path, monk
     bound = store.create("leader", "10.0.0.5")
     assert store.validate(bound, "10.0.0.5")[1] == "ok"
     assert store.validate(bound, "192.0.2.2") == (None, "address")
-    assert store.validate(bound, "10.0.0.5") == (None, "ended")
+    assert store.validate(bound, "10.0.0.5") == (None, "address")  # the owner's next click: ended, and why
     monkeypatch.setenv("QINGLIAN_SESSION_BIND_ADDRESS", "off")  # e.g. clients behind changing mobile addresses
     roaming = store.create("leader", "10.0.0.5")
     assert store.validate(roaming, "192.0.2.2")[1] == "ok"

@@ -32,6 +32,7 @@ COOKIE_NAME = "qinglian_session"
 COOKIE_VERSION = "v1"
 TICKET_SECONDS = 60
 TOUCH_EVERY_SECONDS = 30  # last_seen is written at most this often per session
+ENDED_BY_RULE = ("idle", "expired", "address")  # reported as such on every later use (a logout is just "ended")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -102,8 +103,9 @@ class SessionStore:
         return sid
 
     def validate(self, sid: str | None, client: str | None = None, *, touch: bool = True) -> tuple[Session | None, str]:
-        """(session, 'ok') while it lives; else (None, why): unknown, ended, idle, expired, or address
-        (used from another client address than it was issued to). `client`: the address of the request
+        """(session, 'ok') while it lives; else (None, why): unknown, ended (logged out, account changed),
+        idle, expired, or address (used from another client address than it was issued to) — the last
+        three also on every later use. `client`: the address of the request
         at hand (None: not known, e.g. a command). touch=False checks without counting as activity
         and ends nothing (the page's periodic check must not keep an idle session alive)."""
         if not sid:
@@ -115,7 +117,8 @@ class SessionStore:
             if r is None:
                 return None, "unknown"
             if r["revoked_at"] is not None:
-                return None, "ended"
+                # Another tab of the same login may have ended it a moment ago: say why it ended.
+                return None, r["end_reason"] if r["end_reason"] in ENDED_BY_RULE else "ended"
             why = ("expired" if now - r["created_at"] > s.session_max_hours * 3600
                    else "idle" if now - r["last_seen"] > s.session_idle_minutes * 60
                    else "address" if s.bind_address and client and r["client"] and client != r["client"] else "")
