@@ -141,7 +141,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     state = tmp_path_factory.mktemp("state")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QINGLIAN_")}
-    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_ENV="demo", QINGLIAN_STATE=str(state),
+    logs = tmp_path_factory.mktemp("logs")
+    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_ENV="demo", QINGLIAN_STATE=str(state), QINGLIAN_LOG_DIR=str(logs),
                QINGLIAN_LOCKOUT_ATTEMPTS="3", QINGLIAN_LOCKOUT_SECONDS=str(LOCK_SECONDS),
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
     log = tmp_path_factory.mktemp("log") / "streamlit.log"
@@ -165,7 +166,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             try:
-                yield {"url": url, "state": state, "browser": browser, "log": log}
+                yield {"url": url, "state": state, "browser": browser, "log": log, "logs": logs}
             finally:
                 browser.close()
     finally:
@@ -394,5 +395,10 @@ def test_admin_sees_the_audit_entries_of_this_module(server: dict) -> None:
     # the log checks out, and nothing in the app wrote anything but appends
     assert page.get_by_role("button", name="校验日志完整性").count() == 1
     page.get_by_role("button", name="校验日志完整性").click()
-    page.get_by_text(re.compile(r"审计日志完整：共 \d+ 条")).wait_for(timeout=15000)
+    page.get_by_text(re.compile(r"审计日志完整：共 \d+ 条，与尾部校验记录相符；应用日志中的尾部记录（第 \d+ 条）相符")).wait_for(
+        timeout=15000)
+    # every append left its head in the application log, in order (the export's own entry too)
+    heads = [int(line.split("audit-head seq=")[1].split()[0])
+             for line in (server["logs"] / "dashboard.log").read_text().splitlines() if "audit-head seq=" in line]
+    assert heads == list(range(1, len(heads) + 1)) and len(heads) > max(r["序号"] for r in rows)
     context.close()

@@ -34,7 +34,7 @@ def render() -> None:
         "详情": st.column_config.TextColumn("详情", width="large"),
         "时间": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm:ss")})
     if st.button("校验日志完整性", key="audit_verify", icon=":material/verified:"):
-        result = log.verify()
+        result = log.verify(audit.app_log_files())  # the chain, its head file and the heads in the application log
         (st.success if result.ok else st.error)(result.message)
 
 
