@@ -123,13 +123,12 @@ def current_viewer() -> Scope | None:
     if sid is None:
         return None
     store = sessions.SessionStore()
-    issued_to = store.issued_to(sid)
     session, why = store.validate(sid, client_address())
     if session is None:
         notice = ENDED_NOTICES.get(why, "登录凭据无效或已退出，请重新登录。")
         event = "session_expired" if why in ("idle", "expired") else "session_rejected"
         st.session_state[SID] = sid
-        extra = {"issued_to": issued_to} if why == "address" else {}
+        extra = {"issued_to": store.issued_to(sid)} if why == "address" else {}
         _end(event, notice, reason=why, **extra)
         return None
     account = AccountStore().get(session.username)

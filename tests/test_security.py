@@ -336,7 +336,7 @@ def test_parallel_attempts_cannot_beat_the_lockout(state: Path, monkeypatch: pyt
     assert sum(e.event == "login_failed" for e in entries) == 5 - len(logged_in)
     assert sum(e.event == "login_blocked" for e in entries) == 25
     lock = lockout.Lockout().locked(lockout.account_key("zhaoliu"))
-    assert (lock is None) if logged_in else (lock.locks == 1 and 58 <= lock.until - time.time() <= 60)
+    assert (lock is None) if logged_in else (lock.locks == 1 and 0 < lock.until - time.time() <= 60)  # not escalated
 
 
 def test_the_password_change_form_shares_the_lockout(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
