@@ -228,7 +228,10 @@ def run(
         console.print("正在启动驾驶舱，按 Ctrl+C 停止。")
         os.environ.setdefault("QINGLIAN_SERVING", str(serving_path(target)))
         raise typer.Exit(serve(port=port))
-    console.print(f"启动驾驶舱：uv run qinglian dashboard --port {port}")
+    from qinglian.security.config import is_demo
+
+    demo = "QINGLIAN_ENV=demo " if is_demo() else ""  # a later command is production unless it says demo
+    console.print(f"启动驾驶舱：{demo}uv run qinglian dashboard --port {port}")
 
 
 def _published_quarters(serving: Path) -> list[str]:
