@@ -131,21 +131,20 @@ class SessionStore:
                 con.execute("UPDATE sessions SET last_seen = ? WHERE sid_hash = ?", (now, _hash(sid)))
         return Session(r["username"], r["created_at"], now if touch else r["last_seen"], r["client"]), "ok"
 
-    def issued_to(self, sid: str | None) -> str | None:
-        """The client address a session was issued to."""
+    def _recorded(self, sid: str | None, column: str) -> str | None:
         if not sid:
             return None
         with self._connect() as con:
-            r = con.execute("SELECT client FROM sessions WHERE sid_hash = ?", (_hash(sid),)).fetchone()
-        return r["client"] if r else None
+            r = con.execute(f"SELECT {column} FROM sessions WHERE sid_hash = ?", (_hash(sid),)).fetchone()
+        return r[column] if r else None
+
+    def issued_to(self, sid: str | None) -> str | None:
+        """The client address a session was issued to."""
+        return self._recorded(sid, "client")
 
     def owner(self, sid: str | None) -> str | None:
         """The account a session id belongs (or belonged) to."""
-        if not sid:
-            return None
-        with self._connect() as con:
-            r = con.execute("SELECT username FROM sessions WHERE sid_hash = ?", (_hash(sid),)).fetchone()
-        return r["username"] if r else None
+        return self._recorded(sid, "username")
 
     def revoke(self, sid: str | None, reason: str = "logout") -> None:
         if not sid:
