@@ -851,3 +851,15 @@ def test_deferred_downloads_answer_only_their_browser_session_in_chinese(state: 
     assert ask("tab-1").error_msg == "登录已失效或已退出，未生成文件。请刷新页面重新登录后再下载。"
     refused = audit.log().read(username="sunba", events=("export_refused",))
     assert [e.detail["reason"] for e in refused] == ["ended", "other_browser_session"]
+
+
+def test_the_dashboard_command_takes_a_listening_address(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`qinglian dashboard --address 127.0.0.1` (behind a reverse proxy) reaches Streamlit's server.address."""
+    from dashboards import serve
+    from qinglian.cli import main
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(serve, "main", lambda port, address: started.append(serve.command(port, address)) or 0)
+    monkeypatch.setenv("QINGLIAN_LOG_DIR", str(tmp_path))
+    assert main(["dashboard", "--port", "8642", "--address", "127.0.0.1"]) == 0
+    assert "--server.address=127.0.0.1" in started[0] and "--server.port=8642" in started[0]
