@@ -6,6 +6,10 @@ export UV_PYTHON := 3.11
 
 .PHONY: run test setup uv system-deps lint demo dashboard bench clean
 
+# `make run` and `make dashboard` are the demo: QINGLIAN_ENV=demo unless the environment says otherwise
+# (production is the default everywhere else; README 驾驶舱与账号).
+run dashboard: export QINGLIAN_ENV ?= demo
+
 run: setup  ## demo data -> ingest -> checks -> KPIs -> published dashboard data
 	$(UV) run qinglian run
 

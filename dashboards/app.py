@@ -3,13 +3,23 @@
 Order of every run: the configuration check (production refuses to run without a secret), the
 login (until someone signs in, the only page is the login form, so no data page is even
 routable), then the navigation the viewer's role allows, the watermark, and one audit entry per
-page view (page and filters, when they change).
+page view (page and the filter widgets made through dashboards/ui.py's filter helpers — nothing else
+a page holds, so nothing typed into a text or password field is ever recorded).
+
+Every URL answers in Chinese: a page the viewer's role lacks is a hidden 无权访问 page (audited), an
+unknown one a hidden 页面不存在 page; the state or audit log being unavailable is one Chinese line
+(details in the server's log), never Streamlit's English error box.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -27,6 +37,8 @@ from qinglian.security.scope import Scope  # noqa: E402
 PAGES_DIR = Path(__file__).with_name("pages")
 APP_TITLE = "清廉建设驾驶舱"
 LAST_VIEW = "_qinglian_last_view"
+LOG = logging.getLogger("qinglian.dashboards")
+UNAVAILABLE = "系统暂时无法使用：状态目录或审计日志不可读写。为保证留痕，本次操作未执行。请联系系统管理员（详情已写入服务器日志）。"
 
 # (section, file, title, url path, icon)
 PAGES = [
@@ -46,6 +58,9 @@ ADMIN_PAGES = [
     ("系统管理", "admin_audit.py", "审计日志", "audit", ":material/policy:"),
 ]
 ACCOUNT_PAGE = ("账号", "my_account.py", "我的账号", "account", ":material/person:")
+EVERY_PAGE = [*PAGES, *ADMIN_PAGES, ACCOUNT_PAGE]
+LOGIN_URL = "login"
+KNOWN_URLS = {LOGIN_URL, *(url for _, _, _, url, _ in EVERY_PAGE)}
 
 
 def pages_for(viewer: Scope) -> list[tuple[str, str, str, str, str]]:
@@ -70,6 +85,11 @@ def _config_ok() -> bool:
     except config.SecurityConfigError as exc:
         st.title(APP_TITLE)
         st.error(str(exc))
+        return False
+    except (audit.AuditError, sqlite3.Error, OSError) as exc:
+        LOG.error("驾驶舱无法初始化状态目录：%s", exc, exc_info=True)
+        st.title(APP_TITLE)
+        st.error(UNAVAILABLE)
         return False
     return True
 
@@ -101,36 +121,127 @@ def _sidebar(viewer: Scope) -> None:
             st.caption(":orange[演示环境：模拟数据与演示账号]")
         auth.logout_button()
         auth.sync_cookie()
+        auth.watch_session()
+
+
+def _filter_value(value: object) -> object | None:
+    """A filter's value as recorded: selections and plain text; dates as ISO; nothing else."""
+    if isinstance(value, bool):
+        return None  # buttons, toggles
+    if isinstance(value, str | int | float):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple) and all(isinstance(v, str | int | float | dt.date) for v in value):
+        return [v.isoformat() if isinstance(v, dt.date) else v for v in value]
+    return None
 
 
 def _page_filters() -> dict[str, object]:
-    """The widget values of this run (quarter, group, body…): what the viewer was looking at."""
+    """The filters of this run (quarter, group, body…): only widgets made through ui's filter helpers
+    (ui.FILTER_KEYS) and rendered in this run — an allow-list, so no other widget is ever recorded."""
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         ctx = get_script_run_ctx()
-        keys = sorted(ctx.shared.widget_user_keys_this_run.snapshot()) if ctx is not None else []
+        keys = set(ctx.shared.widget_user_keys_this_run.snapshot()) if ctx is not None else set()
     except Exception:  # an internal of Streamlit; without it the view is audited without filters
-        keys = []
+        keys = set()
     out: dict[str, object] = {}
-    for key in keys:
-        if key.startswith("_") or key.startswith("login_") or key.startswith("FormSubmitter"):
-            continue
-        value = st.session_state.get(key)
-        # selections (quarter, group, body, year…); buttons (False) and chart selections are not filters
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
+    for key in sorted(keys & ui.FILTER_KEYS):
+        value = _filter_value(st.session_state.get(key))
+        if value is not None:
             out[key] = value
     return out
 
 
-def _audit_view(viewer: Scope, page: st.Page) -> None:
-    filters = _page_filters()
-    view = (page.url_path, tuple(sorted(filters.items())))
+def _audit_view(viewer: Scope, title: str, url: str, *, denied: bool = False) -> None:
+    filters = {} if denied else _page_filters()
+    view = (url, denied, tuple(sorted((k, str(v)) for k, v in filters.items())))
     if st.session_state.get(LAST_VIEW) == view:
         return
     st.session_state[LAST_VIEW] = view
-    audit.record("page_view", viewer, client=auth.client_address(), target=page.title, page=page.url_path or "overview",
-                 filters=filters)
+    if denied:
+        audit.record("access_denied", viewer, client=auth.client_address(), target=title, page=url)
+    else:
+        audit.record("page_view", viewer, client=auth.client_address(), target=title, page=url, filters=filters)
+
+
+def _requested_path() -> str:
+    """The page part of the browser's URL ('' for the root)."""
+    try:
+        url = st.context.url
+    except Exception:
+        url = None
+    if not isinstance(url, str) or not url:
+        return ""
+    path = urlsplit(url).path.strip("/")
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base):].strip("/")
+    return path
+
+
+def _unknown_page(known: set[str], render: Callable[[], None]) -> list[st.Page]:
+    """A hidden page at the requested URL when no page has it, so Streamlit's English "Page not found"
+    never shows; `render` says so (or shows the login form)."""
+    path = _requested_path()
+    if not path or path in known or "/" in path or len(path) > 100:
+        return []
+    try:
+        return [st.Page(render, title="页面不存在", url_path=path, visibility="hidden")]
+    except Exception:  # a name Streamlit cannot use as a page path: its own dialog remains
+        return []
+
+
+def _not_found() -> None:
+    st.title("页面不存在")
+    st.warning("您打开的地址没有对应的页面。请从左侧菜单选择要查看的页面。")
+
+
+def _forbidden(viewer: Scope, title: str) -> Callable[[], None]:
+    def render() -> None:
+        st.title("无权访问")
+        st.error(f"您的账号（{viewer.role_label}）无权查看「{title}」。如需查看，请联系系统管理员。")
+    return render
+
+
+def _signed_in(viewer: Scope) -> None:
+    _sidebar(viewer)
+    if auth.auth_enabled() and auth.current_viewer() is None:
+        st.rerun()  # the logout button was pressed while rendering the sidebar
+    ui.watermark(viewer)
+    allowed = pages_for(viewer)
+    sections: dict[str, list[st.Page]] = {}
+    views: dict[str, tuple[str, bool]] = {}  # page title -> (url, denied)
+    for i, (section, file, title, url, icon) in enumerate(allowed):
+        sections.setdefault(section, []).append(
+            st.Page(PAGES_DIR / file, title=title, url_path=url, icon=icon, default=(i == 0)))
+        views[title] = (url, False)
+    # A page the role lacks still has its URL: it answers 无权访问 (and nothing of the page runs).
+    hidden = []
+    for _, _, title, url, _ in EVERY_PAGE:
+        if title not in views:
+            hidden.append(st.Page(_forbidden(viewer, title), title=title, url_path=url, visibility="hidden"))
+            views[title] = (url, True)
+    hidden += _unknown_page(KNOWN_URLS, _not_found)
+    home = sections[allowed[0][0]][0]
+    redirect = None
+    if _requested_path() == LOGIN_URL:
+        # The login form was opened at /login: once signed in, straight to the role's first page. (Signed
+        # in from the root, the login page's id matches no page and Streamlit opens the first one itself.)
+        redirect = st.Page(lambda: st.switch_page(home), title="登录", url_path=LOGIN_URL, visibility="hidden")
+        hidden.append(redirect)
+    sections[allowed[0][0]].extend(hidden)
+    page = st.navigation(sections)
+    if page is not redirect:
+        auth.welcome_notice()  # shown once, on the page the viewer lands on
+    try:
+        page.run()
+    finally:
+        if page.title in views:  # not the 页面不存在 page
+            url, denied = views[page.title]
+            _audit_view(viewer, page.title, url, denied=denied)
 
 
 def main() -> None:
@@ -141,29 +252,22 @@ def main() -> None:
     st.set_option("client.disableDataExport", True)
     if not _config_ok():
         return
-    viewer = auth.current_viewer()
-    if viewer is None:
-        # Every URL shows the login form (a bookmarked /ranking logs in and then opens the ranking);
-        # none of them can reach a data page.
-        every = [*PAGES, *ADMIN_PAGES, ACCOUNT_PAGE]
-        logins = [st.Page(_login_page, title=title, url_path=url, default=(i == 0))
-                  for i, (_, _, title, url, _) in enumerate(every)]
-        st.navigation(logins, position="hidden").run()
-        return
-    _sidebar(viewer)
-    if auth.auth_enabled() and auth.current_viewer() is None:
-        st.rerun()  # the logout button was pressed while rendering the sidebar
-    ui.watermark(viewer)
-    auth.welcome_notice()
-    sections: dict[str, list[st.Page]] = {}
-    for i, (section, file, title, url, icon) in enumerate(pages_for(viewer)):
-        sections.setdefault(section, []).append(
-            st.Page(PAGES_DIR / file, title=title, url_path=url, icon=icon, default=(i == 0)))
-    page = st.navigation(sections)
     try:
-        page.run()
-    finally:
-        _audit_view(viewer, page)
+        viewer = auth.current_viewer()
+        if viewer is None:
+            # Every URL shows the login form (a bookmarked /ranking logs in and then opens the ranking);
+            # none of them can reach a data page.
+            # The root is a page of its own (not the overview): after the login the viewer lands on
+            # their role's first page, or on the page whose URL they opened.
+            logins = [st.Page(_login_page, title="登录", url_path=LOGIN_URL, default=True)]
+            logins += [st.Page(_login_page, title=title, url_path=url) for _, _, title, url, _ in EVERY_PAGE]
+            logins += _unknown_page(KNOWN_URLS, _login_page)
+            st.navigation(logins, position="hidden").run()
+            return
+        _signed_in(viewer)
+    except (audit.AuditError, config.SecurityConfigError, sqlite3.Error, OSError) as exc:
+        LOG.error("驾驶舱无法读写状态或审计日志：%s", exc, exc_info=True)
+        st.error(UNAVAILABLE)
 
 
 main()

@@ -7,6 +7,11 @@ logged-out session — is ignored, audited, and the Chinese login form is shown.
 `current_scope()` on every read: it returns a scope only for roles that read the dashboards' data
 (leadership, analyst, county), so a submitter or admin session cannot read marts through it.
 
+The session is re-checked: on every run (at most every RECHECK_SECONDS from the cache), by a
+quiet check every WATCH_SECONDS while a page stands open (so an idle timeout or a logout in another
+tab clears the screen without a click), and when a deferred download builds its file
+(dashboards/downloads.py).
+
 QINGLIAN_AUTH=off (demo mode only) skips the login for local development.
 """
 
@@ -30,8 +35,13 @@ CLEAR_COOKIE = "_qinglian_clear_cookie"
 NOTICE = "_qinglian_notice"         # shown once on the login form (timeout, rejected cookie)
 WELCOME = "_qinglian_welcome"       # shown once after a login (failed attempts since the last one)
 RECHECK_SECONDS = 5.0
+WATCH_SECONDS = 10
+COOKIE_WAIT_SECONDS = 10.0
 SESSION_ROUTE = "/_qinglian/session"
 LOGOUT_ROUTE = "/_qinglian/logout"
+# Set by dashboards/asgi.py in the server it runs: the cookie routes exist, so a login waits until the
+# browser holds its cookie (AppTest and a bare `streamlit run app.py` have no such routes).
+COOKIE_ROUTES = False
 ROLE_LABELS = ROLE_LABELS  # re-exported for pages
 DEV_SCOPE = Scope("dev", "本地开发（未启用登录）", DEV_ROLE)
 
@@ -85,6 +95,13 @@ def _end(reason_event: str | None, notice: str | None, **detail: object) -> None
     st.session_state[CLEAR_COOKIE] = True
 
 
+ENDED_NOTICES = {
+    "idle": "长时间未操作，登录已超时，请重新登录。",
+    "expired": "登录已超过最长有效期，请重新登录。",
+    "address": "本次登录在另一个网络地址上被使用（或您的网络地址发生了变化），为安全起见已退出。请重新登录；如非本人操作，请告知系统管理员。",
+}
+
+
 def current_viewer() -> Scope | None:
     """The signed-in account's scope (any role), or None: show the login form."""
     if not auth_enabled():
@@ -105,13 +122,14 @@ def current_viewer() -> Scope | None:
                 return None
     if sid is None:
         return None
-    session, why = sessions.SessionStore().validate(sid)
+    store = sessions.SessionStore()
+    session, why = store.validate(sid, client_address())
     if session is None:
-        notice = {"idle": "长时间未操作，登录已超时，请重新登录。", "expired": "登录已超过最长有效期，请重新登录。"}.get(
-            why, "登录凭据无效或已退出，请重新登录。")
+        notice = ENDED_NOTICES.get(why, "登录凭据无效或已退出，请重新登录。")
         event = "session_expired" if why in ("idle", "expired") else "session_rejected"
         st.session_state[SID] = sid
-        _end(event, notice, reason=why)
+        extra = {"issued_to": store.issued_to(sid)} if why == "address" else {}
+        _end(event, notice, reason=why, **extra)
         return None
     account = AccountStore().get(session.username)
     if account is None or not account.usable:
@@ -179,13 +197,47 @@ def login_form() -> Scope | None:
         return None
     st.session_state[SID] = result.sid
     st.session_state[COOKIE_CHECKED] = True
-    st.session_state[TICKET] = sessions.issue_ticket(result.sid, client)
+    ticket = sessions.issue_ticket(result.sid, client)
+    st.session_state[TICKET] = ticket
     st.session_state.pop(CLEAR_COOKIE, None)
-    if result.notice:
-        st.session_state[WELCOME] = result.notice
+    notices = [result.notice] if result.notice else []
+    if COOKIE_ROUTES and not _wait_for_cookie(ticket):
+        notices.append("浏览器未能保存登录状态（可能禁用了 Cookie 或脚本）：本页可以继续使用，但刷新或新开标签页需要重新登录。")
+    if notices:
+        st.session_state[WELCOME] = " ".join(notices)
     scope = result.account.scope()
     st.session_state[VIEWER] = (scope, time.monotonic())
     return scope
+
+
+def _wait_for_cookie(ticket: str) -> bool:
+    """Hand the browser its ticket and wait (at most COOKIE_WAIT_SECONDS) until it has exchanged it for
+    the cookie, so no page is shown — and no reload or new tab can happen — before the login is
+    in the browser. The script run streams the exchange to the browser while it waits."""
+    with st.spinner("正在登录…"):
+        st.html(_post_script(SESSION_ROUTE, f"t={ticket}"), unsafe_allow_javascript=True, width=1)
+        deadline = time.monotonic() + COOKIE_WAIT_SECONDS
+        while sessions.ticket_pending(ticket):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+    return True
+
+
+def watch_session() -> None:
+    """While a page stands open, check the session every WATCH_SECONDS without counting it as activity;
+    once it has ended (idle, logged out elsewhere, disabled), rerun the app, which shows the login form."""
+    if not auth_enabled() or not st.session_state.get(SID):
+        return
+
+    @st.fragment(run_every=WATCH_SECONDS)
+    def _watch() -> None:
+        sid = st.session_state.get(SID)
+        if sid and sessions.SessionStore().validate(sid, client_address(), touch=False)[0] is None:
+            st.session_state.pop(VIEWER, None)  # the app rerun validates for real and says why
+            st.rerun(scope="app")
+
+    _watch()
 
 
 def logout() -> None:

@@ -1,8 +1,15 @@
 """`qinglian dashboard`: run the Streamlit app on the published serving copy as a subprocess.
 
 Before anything starts, the security configuration is checked (qinglian.security.config): a
-production start without a configured secret, or with QINGLIAN_AUTH=off, refuses with one Chinese
-line and exit code 2; the demo creates its per-installation secret and accounts and says so.
+production start without a configured secret, with QINGLIAN_AUTH=off, or on a state directory of the
+other mode, refuses with one Chinese line and exit code 2; the demo creates its per-installation
+secret and accounts and says so. The mode decided here is handed to the server explicitly
+(QINGLIAN_ENV in its environment), which pins it for its lifetime.
+
+Client addresses: lockout by address, the audit log and the session's address binding use the
+address the server sees. Behind a reverse proxy on the same machine, uvicorn takes the client's
+address from X-Forwarded-For (it trusts that header only from 127.0.0.1; FORWARDED_ALLOW_IPS widens
+it); a proxy that sends no X-Forwarded-For makes every client 127.0.0.1 (README, 生产部署清单).
 """
 
 from __future__ import annotations
@@ -39,8 +46,11 @@ def command(port: int = 8501, address: str | None = None) -> list[str]:
 
 
 def environment() -> dict[str, str]:
-    """The child's env: the serving copy pinned explicitly, the project importable."""
+    """The child's env: the mode and the serving copy pinned explicitly, the project importable."""
+    from qinglian.security import config
+
     env = dict(os.environ)
+    env["QINGLIAN_ENV"] = config.mode()
     env.setdefault("QINGLIAN_SERVING", str(serving_path(default_warehouse())))
     root = str(APP.resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
@@ -55,8 +65,11 @@ def preflight() -> int:
     try:
         line = config.require_ok()
         made = AccountStore().ensure_demo_accounts()
-    except (config.SecurityConfigError, audit.AuditError, OSError, sqlite3.Error) as exc:
+    except (config.SecurityConfigError, audit.AuditError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error) as exc:
+        print(f"错误：无法读写状态目录 {config.state_dir()}：{config.reason(exc)}", file=sys.stderr)
         return 2
     print(line, file=sys.stderr)
     print(f"状态目录（账号、会话、锁定、审计日志）：{config.state_dir()}", file=sys.stderr)
@@ -77,7 +90,9 @@ def main(port: int = 8501, address: str | None = None) -> int:
     serving = Path(environment()["QINGLIAN_SERVING"])
     if not serving.exists():
         print(f"提示：尚未找到发布副本 {serving}，驾驶舱将显示“尚未发布”。请先运行 qinglian run。", file=sys.stderr)
-    print(f"驾驶舱：http://localhost:{port}  （数据：{serving}）", file=sys.stderr)
+    host = address if address and address not in ("0.0.0.0", "::") else "localhost"
+    where = f"（只监听 {address}）" if address else "（监听本机所有网络地址）"
+    print(f"驾驶舱：http://{host}:{port}  {where}（数据：{serving}）", file=sys.stderr)
     proc = subprocess.Popen(command(port, address), env=environment())
     try:
         return proc.wait()

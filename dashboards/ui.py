@@ -1,6 +1,8 @@
 """Page scaffolding shared by every page: the data-source guard, tables with xlsx download, charts,
-and the security helpers pages call: `md` (text from submissions shown as text), `watermark`, and
-`download_xlsx` / `download_export` (every download watermarked and audited through exports.export).
+and the security helpers pages call: `md` (text from submissions shown as text), `watermark`,
+`download_xlsx` / `download_export` (every download watermarked and audited through exports.export,
+and built only while the session lives), and the filter widgets (`quarter_select`, `group_select`,
+`filter_select`, `filter_widget`) — the only widgets whose values a page view's audit entry records.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import auth, data, exports
+from dashboards import auth, data, downloads, exports
 from dashboards import watermark as wmk
 from dashboards.exports import to_xlsx
 from qinglian.security.scope import Scope
@@ -55,20 +57,42 @@ def empty(what: str) -> None:
     st.info(f"暂无{what}数据（发布副本中没有该表或该表为空）。")
 
 
+# --- filters: the widgets a page view's audit entry records -----------------------------------------
+
+# Keys of the widgets created through the helpers below. The audit of a page view (dashboards/app.py)
+# records these and nothing else — never a text field someone typed into, never a password.
+FILTER_KEYS: set[str] = set()
+_FILTER_WIDGETS = ("selectbox", "radio", "multiselect", "date_input", "segmented_control", "pills", "text_input")
+
+
+def filter_widget(widget: Callable[..., Any], label: str, *args: Any, key: str, **kwargs: Any) -> Any:
+    """A filter (st.selectbox, st.radio, st.date_input, a plain st.text_input…) whose value is recorded
+    with the page view. A password field can never be one."""
+    if getattr(widget, "__name__", "") not in _FILTER_WIDGETS or kwargs.get("type") == "password":
+        raise ValueError(f"{key}: only selections and plain text can be audited filters")
+    FILTER_KEYS.add(key)
+    return widget(label, *args, key=key, **kwargs)
+
+
+def filter_select(label: str, options: Sequence[Any], *, key: str, **kwargs: Any) -> Any:
+    """st.selectbox recorded as a filter of the page view."""
+    return filter_widget(st.selectbox, label, options, key=key, **kwargs)
+
+
 def quarter_select(src: data.Source, key: str, label: str = "季度") -> str | None:
     qs = data.quarters(src)
     if not qs:
         return None
     options = list(reversed(qs))
-    return st.selectbox(label, options, index=0, key=key, format_func=lambda q: f"{data.quarter_label(q)}（{q}）")
+    return filter_select(label, options, index=0, key=key, format_func=lambda q: f"{data.quarter_label(q)}（{q}）")
 
 
 def group_select(src: data.Source, key: str) -> str:
     """县区 / 市直部门; a county user only has their county."""
     if src.county is not None:
         return "county"
-    return st.radio("考核对象", ["county", "department"], horizontal=True, key=key,
-                    format_func=lambda g: data.GROUP_LABELS[g])
+    return filter_widget(st.radio, "考核对象", ["county", "department"], horizontal=True, key=key,
+                         format_func=lambda g: data.GROUP_LABELS[g])
 
 
 def _safe_file_name(name: str) -> str:
@@ -92,10 +116,16 @@ def download_export(label: str, build: Callable[[], bytes], *, kind: str, file_n
                     rows: int | None = None, event: str = "export", **button: Any) -> None:
     """A download button whose file is built only when clicked (Streamlit's deferred download), then
     watermarked for the viewer and recorded in the audit log (exports.export). `file_name` without
-    extension. Extra keyword arguments go to st.download_button (icon, type, …)."""
-    viewer, client = _viewer(), auth.client_address()  # read now: the click runs outside this script run
+    extension. Extra keyword arguments go to st.download_button (icon, type, …).
+
+    The click runs outside this script run, so who is asking is read now — and checked again when the
+    file is built (downloads.check_download): a logged-out or timed-out session, or another browser
+    session that learnt the button's id, gets no file, and the refusal is audited."""
+    viewer, client = _viewer(), auth.client_address()
+    sid, browser_session = downloads.render_context()
 
     def deferred() -> bytes:
+        downloads.check_download(viewer, sid, browser_session, client, what)
         return exports.export(build, kind=kind, what=what, scope=viewer, client=client, rows=rows, event=event,
                               file_name=f"{_safe_file_name(file_name)}.{kind}")
 
@@ -139,29 +169,51 @@ def plotly_text(value: object) -> object:
 
 
 _TRACE_TEXT = ("x", "y", "text", "hovertext", "labels", "ids", "customdata")
+_AXIS_TEXT = ("categoryarray", "ticktext")
+
+
+def _escaped(values: Any) -> Any:
+    """Strings escaped, everything else (numbers, dates, None) as is; arrays of numbers untouched."""
+    if values is None or isinstance(values, bytes | bytearray):
+        return values
+    if isinstance(values, str):
+        return plotly_text(values)
+    if getattr(values, "dtype", None) is not None and values.dtype.kind not in "OUS":
+        return values  # numbers
+    try:
+        items = list(values)
+    except TypeError:
+        return values
+    if any(isinstance(v, str) and ("<" in v or "&" in v or ">" in v) for v in items):
+        return [plotly_text(v) for v in items]
+    return values
 
 
 def safe_figure(fig: go.Figure) -> go.Figure:
-    """Escape every string that reaches plotly's pseudo-HTML renderer (category labels, texts, names)."""
+    """Escape every string that reaches plotly's pseudo-HTML renderer: the traces' values and texts, and
+    the layout's category orders, tick labels and annotations. Values and category
+    orders go through the same function, so a name with < or & still lands on its own row."""
     for trace in fig.data:
         for attr in _TRACE_TEXT:
             values = getattr(trace, attr, None)
-            if values is None or isinstance(values, bytes | bytearray):
-                continue
-            if isinstance(values, str):
-                setattr(trace, attr, plotly_text(values))
-            if isinstance(values, str):
-                continue
-            if getattr(values, "dtype", None) is not None and values.dtype.kind not in "OUS":
-                continue  # numbers
-            try:
-                items = list(values)
-            except TypeError:
-                continue
-            if any(isinstance(v, str) and ("<" in v or "&" in v) for v in items):
-                setattr(trace, attr, [plotly_text(v) for v in items])
+            escaped = _escaped(values)
+            if escaped is not values:
+                setattr(trace, attr, escaped)
         if isinstance(getattr(trace, "name", None), str):
             trace.name = plotly_text(trace.name)
+    layout = fig.layout
+    for name in layout:
+        if not (name.startswith("xaxis") or name.startswith("yaxis")):
+            continue
+        axis = layout[name]
+        for attr in _AXIS_TEXT:
+            values = getattr(axis, attr, None)
+            escaped = _escaped(values)
+            if escaped is not values:
+                setattr(axis, attr, escaped)
+    for note in layout.annotations or ():
+        if isinstance(note.text, str):  # a line break is the one markup an annotation keeps
+            note.text = plotly_text(note.text).replace("&lt;br&gt;", "<br>")
     return fig
 
 

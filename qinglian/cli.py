@@ -198,7 +198,12 @@ def run(
         landing = default_landing()
         if not landing.exists():
             from qinglian.demo import generate
+            from qinglian.security.config import SecurityConfigError, claim_demo_landing
 
+            try:  # demo data only where nothing says production; this run is then the demo
+                console.print(claim_demo_landing(landing))
+            except SecurityConfigError as exc:
+                raise UserError(str(exc)) from exc
             with console.status("首次运行：正在生成演示数据…"):
                 generate(landing)
             console.print(f"已生成演示落地文件夹 → {landing}")
@@ -223,7 +228,10 @@ def run(
         console.print("正在启动驾驶舱，按 Ctrl+C 停止。")
         os.environ.setdefault("QINGLIAN_SERVING", str(serving_path(target)))
         raise typer.Exit(serve(port=port))
-    console.print(f"启动驾驶舱：uv run qinglian dashboard --port {port}")
+    from qinglian.security.config import is_demo
+
+    demo = "QINGLIAN_ENV=demo " if is_demo() else ""  # a later command is production unless it says demo
+    console.print(f"启动驾驶舱：{demo}uv run qinglian dashboard --port {port}")
 
 
 def _published_quarters(serving: Path) -> list[str]:
@@ -255,11 +263,14 @@ def _demo_last_quarter(landing: Path) -> str | None:
 
 
 @app.command()
-def dashboard(port: Annotated[int, typer.Option(help="端口", min=1, max=65535)] = 8501) -> None:
+def dashboard(
+    port: Annotated[int, typer.Option(help="端口", min=1, max=65535)] = 8501,
+    address: Annotated[str | None, typer.Option("--address", help="监听地址（默认所有地址；反向代理之后用 127.0.0.1）")] = None,
+) -> None:
     """启动领导驾驶舱（读取已发布的只读副本）。"""
     from dashboards.serve import main
 
-    raise typer.Exit(main(port=port))  # serve explains a refusal itself, in one Chinese line
+    raise typer.Exit(main(port=port, address=address))  # serve explains a refusal itself, in one Chinese line
 
 
 @app.command()

@@ -89,7 +89,9 @@ def _cases(p: dict[str, Path]) -> list[tuple[list[str], int, str, dict[str, str]
         (["bench", "--out", str(r / "a_dir")], 2, "是一个文件夹，请指定要生成的结果文件名", {}),
         # Commands registered by another module (qinglian.security) get the same treatment.
         (["user", "add"], 2, "缺少必填的参数 USERNAME", {"QINGLIAN_STATE": str(r / "state")}),
-        (["user", "passwd", "nobody", "--password-stdin"], 2, "没有账号 nobody", {"QINGLIAN_STATE": str(r / "state")}),
+        (["user", "passwd", "nobody", "--password-stdin"], 2, "没有账号 nobody",
+         {"QINGLIAN_STATE": str(r / "state"), "QINGLIAN_SECRET": "cli-errors-test-secret-0123456789abcdef"}),
+        (["user", "list"], 2, "正式模式下未配置签名密钥，拒绝运行", {"QINGLIAN_STATE": str(r / "state2")}),
         (["audit", "--since", "昨天"], 2, "--since 应为日期", {"QINGLIAN_STATE": str(r / "state")}),
         (["audit", "--bogus"], 2, "qinglian audit 没有选项 --bogus", {"QINGLIAN_STATE": str(r / "state")}),
     ]

@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,7 +141,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     state = tmp_path_factory.mktemp("state")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QINGLIAN_")}
-    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_ENV="demo", QINGLIAN_STATE=str(state),
+    logs = tmp_path_factory.mktemp("logs")
+    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_ENV="demo", QINGLIAN_STATE=str(state), QINGLIAN_LOG_DIR=str(logs),
                QINGLIAN_LOCKOUT_ATTEMPTS="3", QINGLIAN_LOCKOUT_SECONDS=str(LOCK_SECONDS),
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
     log = tmp_path_factory.mktemp("log") / "streamlit.log"
@@ -164,7 +166,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             try:
-                yield {"url": url, "state": state, "browser": browser, "log": log}
+                yield {"url": url, "state": state, "browser": browser, "log": log, "logs": logs}
             finally:
                 browser.close()
     finally:
@@ -212,18 +214,18 @@ def _session_cookie(context: object, timeout: float = 15) -> dict:
 def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> None:
     url = server["url"]
     # The app's own cookie works (so the refusals below mean something): HttpOnly, SameSite=Strict.
-    context, page = _page(server)
+    leader, page = _page(server)
     page.goto(url)
     _login_form(page)
     _submit(page, "leader", "Leader@2025")
     page.get_by_text("任务推进率").first.wait_for(timeout=30000)
-    cookie = _session_cookie(context)
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-    assert page.evaluate("document.cookie").find("qinglian_session") == -1  # scripts cannot read it
-    second = context.new_page()  # a new tab: logged in by the cookie alone
+    # A new tab opened the moment the data shows is logged in too: the login waits for the cookie.
+    second = leader.new_page()
     second.goto(f"{url}/ranking")
     second.get_by_text("蜗牛记录").wait_for(timeout=30000)
-    context.close()
+    cookie = _session_cookie(leader, timeout=1)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie").find("qinglian_session") == -1  # scripts cannot read it
 
     keys = repository_keys()
     # every key is tried in test_no_key_in_the_repository_signs_a_cookie; the browser gets a sample
@@ -232,27 +234,35 @@ def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> 
                 for i, value in enumerate(forged_cookies(key))]
     attempts.append(("old cookie name, old key", {"qinglian_auth": forged_cookies(OLD_KEY)[0]}))
     attempts.append(("alg=none", {"qinglian_session": alg_none(), "qinglian_auth": alg_none()}))
-    context, page = _page(server)  # one browser context (its cache keeps the app's scripts), fresh cookies each time
+    context, forged = _page(server)  # one browser context (its cache keeps the app's scripts), fresh cookies each time
     for what, cookies in attempts:
         context.clear_cookies()
         context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
-        page.goto(f"{url}/ranking")
-        _login_form(page)
-        _settled(page)
-        text = page.inner_text("body")
+        forged.goto(f"{url}/ranking")
+        _login_form(forged)
+        _settled(forged)
+        text = forged.inner_text("body")
         assert "登录清廉建设驾驶舱" in text and "任务推进率" not in text and "蜗牛记录" not in text, what
         assert "Error" not in text and "Traceback" not in text, what
+    context.clear_cookies()
+    forged.goto(f"{url}/no-such-page")  # an unknown address: the login form, no English dialog
+    _login_form(forged)
+    _settled(forged)
+    assert "Page not found" not in forged.inner_text("body")
     context.close()
 
-    # Expired: a real session cookie, 31 minutes idle on the server.
+    # Expired: 31 minutes idle on the server. The tab left open clears itself, without a click.
     with sqlite3.connect(server["state"] / "security.sqlite") as raw:
         raw.execute("UPDATE sessions SET last_seen = last_seen - 31 * 60 WHERE username = 'leader'")
-    context, page = _page(server, {"qinglian_session": cookie["value"]})
+    second.get_by_text("长时间未操作，登录已超时，请重新登录。").wait_for(timeout=25000)
+    _settled(second)  # the run that shows the login form has also removed the page it replaced
+    assert "蜗牛记录" not in second.inner_text("body")
+    second.screenshot(path=str(SHOTS / "security_expired.png"))
+    leader.close()
+    context, page = _page(server, {"qinglian_session": cookie["value"]})  # and the cookie is worth nothing now
     page.goto(url)
     _login_form(page)
-    page.get_by_text("长时间未操作，登录已超时，请重新登录。").wait_for(timeout=15000)
     assert "任务推进率" not in page.inner_text("body")
-    page.screenshot(path=str(SHOTS / "security_expired.png"))
     context.close()
 
 
@@ -308,6 +318,21 @@ def test_county_user_sees_only_their_county_under_a_watermark(server: dict) -> N
     wb = openpyxl.load_workbook(io.BytesIO(data))
     note = {r[0].value: r[1].value for r in wb["导出说明"].iter_rows()}
     assert note["导出人"] == "洋县纪委监委（yangxian）| 县区用户" and note["数据范围"] == "洋县及所辖乡镇、村"
+    # the file's URL is no use without the session's cookie
+    assert page.request.get(dl.value.url).status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(dl.value.url, timeout=10)
+    assert refused.value.code == 403 and "未登录或登录已失效" in refused.value.read().decode()
+    # a page the role lacks, and a page that does not exist: Chinese pages, not Streamlit's dialog
+    for path, heading in (("audit", "无权访问"), ("accounts", "无权访问"), ("no-such-page", "页面不存在")):
+        page.goto(f"{server['url']}/{path}")
+        page.get_by_role("heading", name=heading).wait_for(timeout=30000)
+        _settled(page)
+        text = page.inner_text("body")
+        assert "Page not found" not in text and "审计日志完整" not in text and "序号" not in text, path
+        if path == "accounts":
+            assert "您的账号（县区用户）无权查看「账号管理」" in text
+            page.screenshot(path=str(SHOTS / "security_no_access.png"))
     context.close()
 
 
@@ -327,6 +352,17 @@ def test_names_from_submissions_render_as_text(server: dict) -> None:
     ticks = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .xtick text')].map(t => t.textContent)")
     assert EVIL in ticks  # plotly shows the name literally, no bold, no link
     page.screenshot(path=str(SHOTS / "security_escaped_name.png"))
+    # 满意度 orders its rows by a category list: the name stays text there too, on its own dot's row
+    page.goto(f"{server['url']}/satisfaction")
+    page.wait_for_selector(".js-plotly-plot .ytick", timeout=30000)
+    _settled(page)
+    assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot a').length") == 0
+    rows = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].slice(0, 2).map(p => "
+                         "[p.data[0].y, p.layout.yaxis.categoryarray, [...p.querySelectorAll('.ytick text')]"
+                         ".map(t => t.textContent)])")
+    for values, order, labels in rows:
+        assert set(values) <= set(order)  # every dot has its row
+        assert EVIL in labels
     context.close()
 
 
@@ -350,7 +386,8 @@ def test_admin_sees_the_audit_entries_of_this_module(server: dict) -> None:
     for expected in [("登录成功", "leader"), ("拒绝无效登录凭据", None), ("会话超时", "leader"),
                      ("登录失败", "analyst"), ("登录锁定", "analyst"), ("锁定期间尝试登录", "analyst"),
                      ("登录成功", "analyst"), ("登录成功", "yangxian"), ("查看页面", "yangxian"),
-                     ("导出", "yangxian"), ("登录成功", "admin")]:
+                     ("导出", "yangxian"), ("越权访问被拒绝", "yangxian"), ("拒绝交付导出/下载", None),
+                     ("登录成功", "admin")]:
         assert expected in seen or (expected[1] is None and any(e == expected[0] for e, _ in seen)), expected
     export = next(r for r in rows if r["事件"] == "导出" and r["用户"] == "yangxian")
     assert export["范围"] == "洋县及所辖乡镇、村" and export["地址"] == "127.0.0.1" and export["行数"] >= 1
@@ -359,5 +396,10 @@ def test_admin_sees_the_audit_entries_of_this_module(server: dict) -> None:
     # the log checks out, and nothing in the app wrote anything but appends
     assert page.get_by_role("button", name="校验日志完整性").count() == 1
     page.get_by_role("button", name="校验日志完整性").click()
-    page.get_by_text(re.compile(r"审计日志完整：共 \d+ 条")).wait_for(timeout=15000)
+    page.get_by_text(re.compile(r"审计日志完整：共 \d+ 条，与尾部校验记录相符；应用日志中的尾部记录（第 \d+ 条）相符")).wait_for(
+        timeout=15000)
+    # every append left its head in the application log, in order (the export's own entry too)
+    heads = [int(line.split("audit-head seq=")[1].split()[0])
+             for line in (server["logs"] / "dashboard.log").read_text().splitlines() if "audit-head seq=" in line]
+    assert heads == list(range(1, len(heads) + 1)) and len(heads) > max(r["序号"] for r in rows)
     context.close()

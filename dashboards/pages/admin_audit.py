@@ -20,11 +20,12 @@ def render() -> None:
     log = audit.log()
     c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
     today = date.today()
-    since = c1.date_input("起始日期", today - timedelta(days=7), key="audit_since")
-    until = c2.date_input("截止日期", today, key="audit_until")
-    user = c3.text_input("用户名", key="audit_user").strip().lower()
-    events = c4.multiselect("事件", list(audit.EVENTS), format_func=lambda e: audit.EVENTS[e], key="audit_events",
-                            placeholder="全部事件")
+    # The filters go through ui.filter_widget: they are what this page view's audit entry records.
+    since = ui.filter_widget(c1.date_input, "起始日期", today - timedelta(days=7), key="audit_since")
+    until = ui.filter_widget(c2.date_input, "截止日期", today, key="audit_until")
+    user = ui.filter_widget(c3.text_input, "用户名", key="audit_user").strip().lower()
+    events = ui.filter_widget(c4.multiselect, "事件", list(audit.EVENTS), format_func=lambda e: audit.EVENTS[e],
+                              key="audit_events", placeholder="全部事件")
     entries = log.read(since=datetime.combine(since, time.min), until=datetime.combine(until, time.min) + timedelta(days=1),
                        username=user or None, events=tuple(events), limit=LIMIT)
     df = security_ui.entries_frame(entries)
@@ -33,7 +34,7 @@ def render() -> None:
         "详情": st.column_config.TextColumn("详情", width="large"),
         "时间": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm:ss")})
     if st.button("校验日志完整性", key="audit_verify", icon=":material/verified:"):
-        result = log.verify()
+        result = log.verify(audit.app_log_files())  # the chain, its head file and the heads in the application log
         (st.success if result.ok else st.error)(result.message)
 
 

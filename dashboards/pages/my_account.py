@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import auth, security_ui, ui
-from qinglian.security import accounts, audit, lockout, sessions
+from qinglian.security import accounts, audit, login, sessions
 
 OWN_EVENTS = ("login_success", "login_failed", "login_blocked", "lockout", "unlock", "logout", "session_expired",
               "password_change")
@@ -33,23 +33,32 @@ def render() -> None:
         new2 = st.text_input("再次输入新密码", type="password", key="my_pw_new2")
         ok = st.form_submit_button("修改密码")
     if ok:
-        store = accounts.AccountStore()
-        if store.authenticate(viewer.username, old) is None:
-            # counts like a failed login: a borrowed session must not become a password oracle
-            lockout.Lockout().fail_login(viewer.username, auth.client_address())
-            audit.record("login_failed", viewer, client=auth.client_address(), reason="修改密码时当前密码错误")
-            st.error("当前密码不正确。")
-        elif new1 != new2:
-            st.error("两次输入的新密码不一致。")
-        else:
-            try:
-                store.set_password(viewer.username, new1, actor=viewer, client=auth.client_address())
-            except accounts.AccountError as exc:
-                st.error(str(exc))
-            else:
-                auth.logout()
-                st.session_state[auth.NOTICE] = "密码已修改，请用新密码重新登录。"
-                st.rerun()
+        _change_password(viewer, old, new1, new2)
 
+
+def _change_password(viewer, old: str, new1: str, new2: str) -> None:  # noqa: ANN001
+    """The new password is checked first (that costs no attempt); the current one then goes through the
+    same lockout as a login — a borrowed session must not become a password oracle."""
+    if new1 != new2:
+        st.error("两次输入的新密码不一致。")
+        return
+    try:
+        accounts.check_password(new1, viewer.username)
+    except accounts.AccountError as exc:
+        st.error(str(exc))
+        return
+    client = auth.client_address()
+    checked = login.check(viewer.username, old, client, viewer=viewer, purpose="password_change")
+    if checked.account is None:
+        st.error(checked.message)
+        return
+    try:
+        accounts.AccountStore().set_password(viewer.username, new1, actor=viewer, client=client)
+    except accounts.AccountError as exc:
+        st.error(str(exc))
+        return
+    auth.logout()
+    st.session_state[auth.NOTICE] = "密码已修改，请用新密码重新登录。"
+    st.rerun()
 
 render()

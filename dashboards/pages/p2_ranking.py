@@ -47,7 +47,7 @@ def _drill(src: data.Source, rk: pd.DataFrame, group: str, quarter: str) -> None
     st.markdown("##### 得分构成与原始报送")
     options = list(rk.body_code)
     names = dict(zip(rk.body_code, rk.body_name, strict=True))
-    body = st.selectbox("选择考核对象查看得分构成", options, format_func=lambda c: names.get(c, c), key="rank_body")
+    body = ui.filter_select("选择考核对象查看得分构成", options, format_func=lambda c: names.get(c, c), key="rank_body")
     if body is None:
         return
     row = rk[rk.body_code == body].iloc[0]

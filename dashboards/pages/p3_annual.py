@@ -27,7 +27,7 @@ def render() -> None:
         return
     c1, c2 = st.columns([1, 2])
     with c1:
-        year = st.selectbox("年度", list(reversed(yrs)), key="annual_year", format_func=lambda y: f"{y}年度")
+        year = ui.filter_select("年度", list(reversed(yrs)), key="annual_year", format_func=lambda y: f"{y}年度")
     with c2:
         group = ui.group_select(src, key="annual_group")
     a = data.assessment(year, group, src)

@@ -70,7 +70,7 @@ def render() -> None:
         _heatmap(counties, key="heat_counties")
         ui.table(_coverage_table(counties), f"清廉单元_县区_{quarter}", key="cov_counties")
         county_codes = sorted(counties.region_code.unique())
-        county = st.selectbox("下钻：选择县区", county_codes, format_func=lambda c: names.get(c, c), key="units_county")
+        county = ui.filter_select("下钻：选择县区", county_codes, format_func=lambda c: names.get(c, c), key="units_county")
     else:
         county = src.county
     if county is None:
@@ -80,8 +80,8 @@ def render() -> None:
     target = county
     if not towns.empty:
         town_codes = sorted(towns.region_code.unique())
-        town = st.selectbox("下钻：选择乡镇（街道）", ["(全县)", *town_codes],
-                            format_func=lambda c: "全县" if c == "(全县)" else names.get(c, c), key="units_town")
+        town = ui.filter_select("下钻：选择乡镇（街道）", ["(全县)", *town_codes],
+                                format_func=lambda c: "全县" if c == "(全县)" else names.get(c, c), key="units_town")
         if town and town != "(全县)":
             target = town
             st.markdown(f"##### {ui.md(names.get(town, town))} · 各村（社区）")

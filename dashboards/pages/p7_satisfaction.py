@@ -78,7 +78,7 @@ def render() -> None:
         ui.empty("满意度测评")
         return
     waves = sorted(sat.wave.astype(str).unique(), reverse=True)
-    wave = st.selectbox("测评批次", waves, key="sat_wave", format_func=lambda w: f"{w}年度")
+    wave = ui.filter_select("测评批次", waves, key="sat_wave", format_func=lambda w: f"{w}年度")
     w = sat[sat.wave.astype(str) == wave]
     # City viewers compare counties; a county user sees the county and its towns.
     level = "县" if src.county is None else None

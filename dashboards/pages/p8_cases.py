@@ -33,8 +33,8 @@ def render() -> None:
     per_q = top.groupby("quarter", as_index=False)[list(COUNTS)].sum(min_count=1)
     per_q["form1_share"] = per_q.form1 / per_q[list(FORMS)].sum(axis=1).where(lambda s: s > 0)
     qs = list(per_q.quarter)
-    quarter = st.selectbox("季度", list(reversed(qs)), key="cases_quarter",
-                           format_func=lambda q: f"{data.quarter_label(q)}（{q}）")
+    quarter = ui.filter_select("季度", list(reversed(qs)), key="cases_quarter",
+                               format_func=lambda q: f"{data.quarter_label(q)}（{q}）")
     cur = per_q[per_q.quarter == quarter].iloc[0]
     pop = top.drop_duplicates("region_code").population.sum()
     if "ytd_decrease" in cases.columns:

@@ -22,6 +22,7 @@ from qinglian.security.scope import ROLES, UNIT_ROLES, Scope
 
 BCRYPT_ROUNDS = 12
 MIN_PASSWORD = 10
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further (bcrypt 5 refuses longer input outright)
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 # The most common choices, and the demo's own passwords: never accepted for a real account.
 COMMON = {"password", "12345678", "123456789", "1234567890", "qwertyuiop", "abc12345", "admin123",
@@ -85,9 +86,13 @@ class Account:
 
 
 def check_password(password: str, username: str = "") -> None:
-    """The policy: 10+ characters, three of upper/lower/digit/symbol, not the user name, not a common one."""
+    """The policy: 10+ characters and at most 72 bytes (UTF-8), three of upper/lower/digit/symbol, not the
+    user name, not a common one."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"密码至少 {MIN_PASSWORD} 个字符")
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise AccountError(f"密码太长：最多 {MAX_PASSWORD_BYTES} 个字节（英文字母、数字、符号各算 1 个，"
+                           f"汉字各算 3 个），当前 {len(password.encode('utf-8'))} 个")
     classes = sum(bool(re.search(p, password)) for p in (r"[A-Z]", r"[a-z]", r"[0-9]", r"[^A-Za-z0-9]"))
     if classes < 3:
         raise AccountError("密码须包含大写字母、小写字母、数字、符号中的至少三类")
@@ -221,7 +226,13 @@ class AccountStore:
         with self._connect() as con:
             r = con.execute("SELECT * FROM accounts WHERE username = ?", (normalise_username(username),)).fetchone()
         hashed = r["password_hash"].encode("ascii") if r else _dummy_hash()
-        ok = bcrypt.checkpw(password.encode("utf-8"), hashed)
+        raw = password.encode("utf-8")
+        if len(raw) > MAX_PASSWORD_BYTES:
+            # No account can have such a password (the policy refuses it); check against the dummy
+            # so the answer takes as long as any other wrong password.
+            bcrypt.checkpw(raw[:MAX_PASSWORD_BYTES], _dummy_hash())
+            return None
+        ok = bcrypt.checkpw(raw, hashed)
         account = _row(r) if r else None
         return account if ok and account is not None and account.usable else None
 

@@ -41,9 +41,9 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(2) from exc
     except (config.SecurityConfigError, audit.AuditError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(exc.exit_code) from exc  # 2: configuration, 1: the log could not be written
     except (sqlite3.Error, OSError) as exc:
-        print(f"错误：无法读写状态目录 {config.state_dir()}：{exc}", file=sys.stderr)
+        print(f"错误：无法读写状态目录 {config.state_dir()}：{config.reason(exc)}", file=sys.stderr)
         raise typer.Exit(1) from exc
 
 
@@ -155,7 +155,7 @@ def audit_command(
     with _errors():
         log = audit.log()
         if verify:
-            result = log.verify()
+            result = log.verify(audit.app_log_files())
             print(result.message, file=sys.stdout if result.ok else sys.stderr)
             raise typer.Exit(0 if result.ok else 1)
         unknown = [e for e in event or [] if e not in audit.EVENTS]

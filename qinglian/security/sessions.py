@@ -4,8 +4,10 @@ The cookie is `v1.<id>.<mac>`: a random 256-bit id and an HMAC of it under a key
 configured secret. Nothing in the cookie is believed: the mac only spares a database look-up for
 garbage, and the id must name a live session in security.sqlite (stored as its SHA-256, so a copy
 of the state directory does not hand out logins). A session ends on logout, after
-QINGLIAN_SESSION_IDLE_MINUTES without activity, after QINGLIAN_SESSION_MAX_HOURS in all, and when
-its account is disabled or changed.
+QINGLIAN_SESSION_IDLE_MINUTES without activity, after QINGLIAN_SESSION_MAX_HOURS in all, when its
+account is disabled or changed, and — unless QINGLIAN_SESSION_BIND_ADDRESS=off — the first time its
+cookie arrives from another client address than the one that logged in (a copied cookie is no use
+elsewhere, and its use ends the owner's session too, which the owner notices).
 
 The cookie is HttpOnly (scripts in the page cannot read it). Streamlit talks over a websocket, so
 the app cannot set a cookie in a response of its own: after a login it hands the page a one-time
@@ -30,6 +32,7 @@ COOKIE_NAME = "qinglian_session"
 COOKIE_VERSION = "v1"
 TICKET_SECONDS = 60
 TOUCH_EVERY_SECONDS = 30  # last_seen is written at most this often per session
+ENDED_BY_RULE = ("idle", "expired", "address")  # reported as such on every later use (a logout is just "ended")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -99,8 +102,12 @@ class SessionStore:
                         (_hash(sid), username, now, now, client, (user_agent or "")[:300]))
         return sid
 
-    def validate(self, sid: str | None) -> tuple[Session | None, str]:
-        """(session, 'ok') while it lives; else (None, why): unknown, ended, idle or expired."""
+    def validate(self, sid: str | None, client: str | None = None, *, touch: bool = True) -> tuple[Session | None, str]:
+        """(session, 'ok') while it lives; else (None, why): unknown, ended (logged out, account changed),
+        idle, expired, or address (used from another client address than it was issued to) — the last
+        three also on every later use. `client`: the address of the request
+        at hand (None: not known, e.g. a command). touch=False checks without counting as activity
+        and ends nothing (the page's periodic check must not keep an idle session alive)."""
         if not sid:
             return None, "unknown"
         s = config.settings()
@@ -110,24 +117,34 @@ class SessionStore:
             if r is None:
                 return None, "unknown"
             if r["revoked_at"] is not None:
-                return None, "ended"
+                # Another tab of the same login may have ended it a moment ago: say why it ended.
+                return None, r["end_reason"] if r["end_reason"] in ENDED_BY_RULE else "ended"
             why = ("expired" if now - r["created_at"] > s.session_max_hours * 3600
-                   else "idle" if now - r["last_seen"] > s.session_idle_minutes * 60 else "")
+                   else "idle" if now - r["last_seen"] > s.session_idle_minutes * 60
+                   else "address" if s.bind_address and client and r["client"] and client != r["client"] else "")
             if why:
-                con.execute("UPDATE sessions SET revoked_at = ?, end_reason = ? WHERE sid_hash = ?",
-                            (now, why, _hash(sid)))
+                if touch:  # a quiet check (touch=False) writes nothing; the next real use ends it
+                    con.execute("UPDATE sessions SET revoked_at = ?, end_reason = ? WHERE sid_hash = ?",
+                                (now, why, _hash(sid)))
                 return None, why
-            if now - r["last_seen"] > TOUCH_EVERY_SECONDS:
+            if touch and now - r["last_seen"] > TOUCH_EVERY_SECONDS:
                 con.execute("UPDATE sessions SET last_seen = ? WHERE sid_hash = ?", (now, _hash(sid)))
-        return Session(r["username"], r["created_at"], now, r["client"]), "ok"
+        return Session(r["username"], r["created_at"], now if touch else r["last_seen"], r["client"]), "ok"
 
-    def owner(self, sid: str | None) -> str | None:
-        """The account a session id belongs (or belonged) to."""
+    def _recorded(self, sid: str | None, column: str) -> str | None:
         if not sid:
             return None
         with self._connect() as con:
-            r = con.execute("SELECT username FROM sessions WHERE sid_hash = ?", (_hash(sid),)).fetchone()
-        return r["username"] if r else None
+            r = con.execute(f"SELECT {column} FROM sessions WHERE sid_hash = ?", (_hash(sid),)).fetchone()
+        return r[column] if r else None
+
+    def issued_to(self, sid: str | None) -> str | None:
+        """The client address a session was issued to."""
+        return self._recorded(sid, "client")
+
+    def owner(self, sid: str | None) -> str | None:
+        """The account a session id belongs (or belonged) to."""
+        return self._recorded(sid, "username")
 
     def revoke(self, sid: str | None, reason: str = "logout") -> None:
         if not sid:
