@@ -25,6 +25,7 @@ link cannot redirect the write outside the landing folder.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -97,10 +98,8 @@ def _open_dir(name: str | Path, dir_fd: int | None, create: bool) -> int:
     except FileNotFoundError:
         if not create:
             raise
-        try:
+        with contextlib.suppress(FileExistsError):
             os.mkdir(name, 0o750, dir_fd=dir_fd)
-        except FileExistsError:
-            pass
         return os.open(name, flags, dir_fd=dir_fd)
 
 
@@ -180,7 +179,5 @@ def _link_new(folder: int, name: str, data: bytes) -> tuple[str, bool]:
     except OSError as exc:
         raise LandingWriteError(f"写入落地文件夹失败（{os_reason(exc)}），文件未保存；请稍后重试或联系管理员") from None
     finally:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp, dir_fd=folder)
-        except OSError:
-            pass
