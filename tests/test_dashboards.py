@@ -329,6 +329,19 @@ def test_quality_page(env: dict) -> None:
     assert metrics(at)["已拒收"][0] == "1"
 
 
+def test_quality_page_for_leaders_in_chinese_terms(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLIAN_AUTH", "on")
+    at = goto(login(open_app(), "leader", PASSWORDS["leader"]), "p9_quality")
+    text = page_text(at)
+    tables = " ".join(" ".join(map(str, df.columns)) + " " + df.astype(str).to_string() for df in
+                      (d.value for d in at.dataframe if hasattr(d.value, "columns")))
+    # no warehouse table names, run ids or expectation names for a leader; the checks in words
+    assert "raw." not in text + tables and "marts." not in text + tables
+    assert "发布编号" not in tables and "检查规则" not in tables
+    dq = frame_with(at, "检查内容")
+    assert (dq["结果"] == "✗ 未通过").sum() == 1 and dq["数据"].notna().all()
+
+
 def test_bulletin_page(env: dict) -> None:
     at = goto(open_app(), "p10_bulletin")
     labels = [b.label for b in at.get("download_button")]
