@@ -127,7 +127,7 @@ def render() -> None:
     counties = data.ranking(q, "county", src)
     depts = data.ranking(q, "department", src)
     rows = max(len(counties), 1)
-    height = min(ui.ROW_PX * (rows + 1) + 3, 440)
+    height = min(ui.ROW_PX * (rows + 1) + 3, 350)  # the rankings end above the fold at 1440×900
     if src.county is None:
         left, right = st.columns(2)
         with left:
