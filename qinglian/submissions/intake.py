@@ -33,10 +33,12 @@ from qinglian.security import audit
 from qinglian.security.scope import Scope
 from qinglian.submissions.store import SubmissionStore, Upload
 
-# What each kind of submitter reports (DESIGN §3, §8): reference data comes from the office.
+# What each kind of submitter reports (DESIGN §3, §8): a county its own ledgers, a department its task
+# reports. Reference data comes from the office; the city departments' inspection ledger is one file for
+# every department (the 巡察办's), which no single department's account may send.
 PORTAL_SOURCES: dict[str, tuple[str, ...]] = {
     "county": ("task_progress", "units", "inspections", "cases", "surveys"),
-    "department": ("task_progress", "inspections"),
+    "department": ("task_progress",),
 }
 ACCEPTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
 MAX_SCOPE_REASONS = 50
@@ -94,8 +96,6 @@ def foreign_rows(parsed: ParsedFile, viewer: Scope, resolver: Resolver) -> list[
         checks: list[tuple[str, str]] = []  # (resolved code column, the field whose value is shown)
         if "owner_code" in frame.columns:
             checks.append(("owner_code", "reporter_name" if "reporter_name" in frame.columns else "owner_code"))
-        elif kind == "department" and "body_dept_code" in frame.columns:
-            checks.append(("body_dept_code", "inspected_body"))
         elif kind == "county" and "region_code" in frame.columns:
             checks.append(("region_code", "region_input" if "region_input" in frame.columns else "region_code"))
         for code_col, shown in checks:
@@ -171,7 +171,7 @@ def receive(viewer: Scope, source: str, original_name: str, data: bytes, *, serv
         except FileRejected as exc:
             upload.message = str(exc)
     if upload.message is None:
-        parsed = dry_run(data, f"upload{suffix}", source, serving, limits)
+        parsed = dry_run(data, display_name, source, serving, limits)
         upload.period, upload.submitter, upload.submitter_name = parsed.period, parsed.submitter, parsed.submitter_name
         upload.rows_read = parsed.rows_read
         upload.rejects = _reject_rows(parsed)
