@@ -107,8 +107,34 @@ def bench_ingest(report: Report, landing: Path, work: Path) -> None:
     baseline = _timed(lambda: read_pandas_openpyxl(files))
     ours = _timed(lambda: ingest_landing(landing, work / "ingest_only.duckdb"))
     report.add("ingest: Qinglian (parse + check + load)", ours, "s")
-    report.add("ingest vs floor (calamine → Arrow, no cleaning)", ours / floor, "×", f"{floor:.2f} s", ours / floor, "≤ 2×", ours / floor <= 2)
-    report.add("ingest speed-up vs pandas + openpyxl", baseline / ours, "×", f"{baseline:.2f} s", baseline / ours, "≥ 10×", baseline / ours >= 10)
+    report.add("ingest vs floor (calamine → Arrow, no cleaning)", ours / floor, "×", f"{floor:.2f} s", ours / floor, "≤ 4×", ours / floor <= 4)
+    report.add("ingest speed-up vs pandas + openpyxl", baseline / ours, "×", f"{baseline:.2f} s", baseline / ours, "≥ 2×", baseline / ours >= 2)
+    report.notes.append(f"ingest ({report.scale}): {len(files)} files; floor, pandas + openpyxl and Qinglian measured one after another in this process.")
+
+
+def bench_dry_run(report: Report, landing: Path, warehouse: Path, runs: int = 7) -> None:
+    """One uploaded file validated as the portal does it (`ingest.pipeline.dry_run`), in a warm process.
+
+    The file is the largest ledger of the landing folder (the worst case a clerk uploads); the
+    reference data is the end-to-end warehouse's. The first call pays imports and warm-up, as the
+    portal's first upload after start does; the target is for the calls after it.
+    """
+    from ingest.pipeline import dry_run
+
+    candidates = [(p.stat().st_size, source, p) for source, p in _file_sources(landing) if source not in ("regions", "departments", "tasks")]
+    _, source, path = max(candidates)
+    data = path.read_bytes()
+    cold = _timed(lambda: dry_run(data, path.name, source, warehouse=warehouse if warehouse.exists() else None))
+    times = [_timed(lambda: dry_run(data, path.name, source, warehouse=warehouse if warehouse.exists() else None)) for _ in range(runs)]
+    p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
+    report.add(f"dry run of one upload (warm; {source}/{path.name}, {len(data) // 1024} KiB), first call {cold:.2f} s",
+               statistics.median(times), "s", f"p95 {p95:.3f} s", None, "< 0.5 s", p95 < 0.5)
+
+
+def _file_sources(landing: Path) -> list[tuple[str, Path]]:
+    from ingest.pipeline import discover
+
+    return discover(landing)
 
 
 def _compiled_models() -> list[tuple[str, str, str]]:
@@ -207,6 +233,9 @@ def note_ok(result: object) -> str:
     return "ok" if getattr(result, "success", False) else "FAILED"
 
 
+RSS_TARGET_GIB = 2.0
+
+
 def bench_end_to_end(report: Report, landing: Path, work: Path, label: str, target_s: float | None) -> float:
     """landing → published, in a child process so its peak RSS is its own."""
     warehouse = work / f"e2e_{label}.duckdb"
@@ -223,8 +252,10 @@ def bench_end_to_end(report: Report, landing: Path, work: Path, label: str, targ
     report.add(f"end to end landing → published ({label})", elapsed, "s", "", None,
                f"< {target_s:.0f} s" if target_s else "", (elapsed < target_s) if target_s else None)
     if peak_kib > before:
-        report.add(f"peak RSS, end to end ({label})", peak_kib / 1024 / 1024, "GiB", "", None, "< 4 GiB" if "province" in label else "",
-                   (peak_kib / 1024 / 1024 < 4) if "province" in label else None)
+        gib = peak_kib / 1024 / 1024
+        targeted = label == "province"
+        report.add(f"peak RSS, end to end ({label})", gib, "GiB", "", None, f"< {RSS_TARGET_GIB:g} GiB" if targeted else "",
+                   (gib < RSS_TARGET_GIB) if targeted else None)
     return elapsed
 
 
@@ -252,7 +283,7 @@ def bench_dashboards(report: Report, serving: Path, label: str, runs: int = 7) -
         p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
         worst = max(worst, p95)
         report.add(f"page {page.stem} ({label}): p50 / p95, first render {cold:.2f} s", p50, "s", f"p95 {p95:.3f} s",
-                   None, "p95 < 1 s", p95 < 1)
+                   None, "p95 < 0.5 s" if label == "province" else "", (p95 < 0.5) if label == "province" else None)
     report.notes.append(f"dashboards ({label}): slowest page p95 {worst:.3f} s over {runs} warm reruns each.")
 
 
@@ -279,19 +310,28 @@ def render(report: Report, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_bench(scale: str = "city", growth: bool = False, keep: Path | None = None) -> str:
+def load_note() -> str:
+    """The machine's load when the bench starts: other work on the two cores skews every timing."""
+    one, five, _ = os.getloadavg()
+    return f"load average at start: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def run_bench(scale: str = "city", growth: bool = False, keep: Path | None = None, factor: float | None = None) -> str:
     from qinglian.demo import generate
 
     work = Path(tempfile.mkdtemp(prefix="qinglian-bench-")) if keep is None else keep
     work.mkdir(parents=True, exist_ok=True)
+    big = factor
     report = Report(scale)
+    report.notes.append(load_note())
     try:
         landing = work / "landing"
         if not landing.exists():
             report.notes.append(f"demo generation: {_timed(lambda: generate(landing, scale=scale)):.1f} s")
         bench_ingest(report, landing, work)
-        target = 60.0 if scale == "city" else 600.0
+        target = 25.0 if scale == "city" else 60.0
         base = bench_end_to_end(report, landing, work, scale, target)
+        bench_dry_run(report, landing, work / f"e2e_{scale}.duckdb")
         serving = work / "serving" / "warehouse.duckdb"
         if serving.exists():
             bench_dashboards(report, serving, scale)
@@ -304,7 +344,27 @@ def run_bench(scale: str = "city", growth: bool = False, keep: Path | None = Non
                 t = bench_end_to_end(report, grown, work, f"{scale} x{factor}", None)
                 report.add(f"growth x{factor}: end-to-end time / 1× time", t / base, "×", f"{base:.1f} s at 1×", t / base,
                            f"≤ {factor}× (linear)", t / base <= factor)
+        if big:
+            bench_scale_limit(report, work, scale, big, base)
     finally:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    return render(report, "uv run qinglian bench --scale " + scale + (" --growth" if growth else ""))
+    command = "uv run qinglian bench --scale " + scale + (" --growth" if growth else "") + (f" --factor {big:g}" if big else "")
+    return render(report, command)
+
+
+def bench_scale_limit(report: Report, work: Path, scale: str, factor: float, base: float) -> None:
+    """One run at `factor` times the scale's unit and survey volumes: where one machine ends."""
+    from qinglian.demo import generate
+
+    grown = work / f"landing_x{factor:g}"
+    if not grown.exists():
+        seconds = _timed(lambda: generate(grown, scale=scale, factor=factor))
+        report.notes.append(f"demo generation at {factor:g}×: {seconds:.1f} s")
+    files = _files(grown)
+    report.notes.append(f"{scale} x{factor:g}: {len(files)} files, {sum(p.stat().st_size for p in files) / 1024 / 1024:.0f} MiB")
+    ingest_s = _timed(lambda: __import__("ingest.pipeline", fromlist=["ingest_landing"]).ingest_landing(grown, work / f"ingest_x{factor:g}.duckdb"))
+    report.add(f"ingest only ({scale} x{factor:g})", ingest_s, "s")
+    t = bench_end_to_end(report, grown, work, f"{scale} x{factor:g}", None)
+    report.add(f"growth x{factor:g}: end-to-end time / 1× time", t / base, "×", f"{base:.1f} s at 1×", t / base,
+               f"≤ {factor:g}× (linear)", t / base <= factor)

@@ -79,6 +79,7 @@ def demo(
     scale: Annotated[str, typer.Option(help="city（汉中市）或 province（全省规模）")] = "city",
     seed: Annotated[int, typer.Option(help="随机种子，相同种子生成完全相同的数据")] = 42,
     quarters: Annotated[int, typer.Option(help="生成的季度数（自 2025Q1 起，1-40）")] = 4,
+    factor: Annotated[float, typer.Option(help="清廉单元与问卷数据量的倍数（如 10：十倍于省级规模，模拟全国规模的压力）")] = 1.0,
 ) -> None:
     """生成演示用的落地文件夹（模拟各单位报送的真实、杂乱的 Excel/CSV 台账）。"""
     if scale not in ("city", "province"):
@@ -87,13 +88,15 @@ def demo(
         raise UserError(f"--quarters 应为 1 到 40 之间的整数（生成多少个季度的数据），收到 {quarters}")
     if seed < 0:
         raise UserError(f"--seed 应为非负整数，收到 {seed}")
+    if not 0 < factor <= 100:
+        raise UserError(f"--factor 应为 0 到 100 之间的倍数，收到 {factor:g}")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} 是一个文件，请指定要生成演示数据的文件夹")
     from qinglian.demo import generate
 
     try:
         with console.status("正在生成演示数据…"):
-            manifest = generate(out, scale=scale, seed=seed, quarters=quarters)
+            manifest = generate(out, scale=scale, seed=seed, quarters=quarters, factor=factor)
     except OSError as exc:
         raise UserError(f"无法写入演示数据文件夹 {out}（{os_reason(exc)}），请检查路径和磁盘空间") from exc
     files = manifest.get("files", [])
@@ -335,6 +338,7 @@ def bench(
     growth: Annotated[bool, typer.Option(help="再测 2×、4× 数据量（单元与问卷）的端到端时间增长")] = False,
     out: Annotated[Path, typer.Option(help="结果追加到的文件")] = Path("BENCHMARKS.md"),
     keep: Annotated[Path | None, typer.Option(help="工作目录（保留生成的数据，便于复查和复跑）")] = None,
+    factor: Annotated[float | None, typer.Option(help="再测一次该倍数的数据量（如 10：单机的极限）")] = None,
 ) -> None:
     """性能基准：与基线并排测量并给出比值，结果追加到 BENCHMARKS.md（不属于测试套件）。"""
     if scale not in ("city", "province"):
@@ -342,9 +346,11 @@ def bench(
     _writable_file(out, "结果")
     if keep is not None and keep.exists() and not keep.is_dir():
         raise UserError(f"--keep {keep} 是一个文件，请指定工作文件夹")
+    if factor is not None and not 0 < factor <= 100:
+        raise UserError(f"--factor 应为 0 到 100 之间的倍数，收到 {factor:g}")
     from qinglian.bench import run_bench
 
-    text = run_bench(scale=scale, growth=growth, keep=keep)
+    text = run_bench(scale=scale, growth=growth, keep=keep, factor=factor)
     console.print(text)
     with out.open("a", encoding="utf-8") as fh:
         fh.write("\n" + text)
