@@ -19,6 +19,9 @@ from ingest.templates import Prefill
 from qinglian.security.scope import Scope
 
 QUARTER = re.compile(r"\d{4}Q[1-4]")
+# The pre-filled templates' look-up sheets (their headers are not the contract's: the ingest skips them).
+TASK_SHEET, REGION_SHEET = "本单位任务及时限", "本县区划代码"
+REFERENCE_SHEETS = (TASK_SHEET, REGION_SHEET)
 
 
 def source_for(viewer: Scope) -> data.Source:
@@ -118,7 +121,7 @@ def unit_units(src: data.Source, county: str, quarter: str) -> pd.DataFrame:
         """WITH latest AS (SELECT max(quarter) AS q FROM {units} WHERE county_code = $unit AND quarter <= $q)
            SELECT u.unit_code, u.unit_name, u.unit_type, u.region_code, u.stage, u.quarter
            FROM {units} u, latest WHERE u.county_code = $unit AND u.quarter = latest.q
-           ORDER BY u.region_code, u.unit_code""", unit=county, q=quarter)
+           ORDER BY u.unit_code""", unit=county, q=quarter)
 
 
 def unit_open_issues(src: data.Source, county: str, quarter: str) -> pd.DataFrame:
@@ -173,18 +176,18 @@ def prefill(src: data.Source, viewer: Scope, source: str, period: str) -> Prefil
                 "上次状态": prev.status if prev is not None else None,
                 "上次进度(%)": float(prev.progress_pct) if prev is not None and pd.notna(prev.progress_pct) else None,
             })
-        ref_title = "本单位任务及时限"
+        ref_title = TASK_SHEET
         notes = [f"「填报表」已列出本单位在 {title} 需报送的 {len(rows)} 项任务（任务编号、名称、牵头单位、季度已填好），"
-                 "请逐项填写推进状态、完成进度等；完成时限见「本单位任务及时限」工作表。"]
+                 f"请逐项填写推进状态、完成进度等；完成时限见「{TASK_SHEET}」工作表。"]
     elif source == "units":
         units = unit_units(src, unit, period)
         for u in units.itertuples():
             rows.append({"unit_code": u.unit_code, "unit_name": u.unit_name, "unit_type": u.unit_type,
                          "region_input": u.region_code})
         reference = _region_reference(src, unit)
-        ref_title = "本县区划代码"
+        ref_title = REGION_SHEET
         notes = [f"「填报表」已列出系统中本县区的 {len(rows)} 个清廉单元（编码、名称、类型、所属区划已填好），"
-                 "请逐个填写本期创建阶段；新增单元请在末尾追加，区划代码见「本县区划代码」工作表。"]
+                 f"请逐个填写本期创建阶段；新增单元请在末尾追加，区划代码见「{REGION_SHEET}」工作表。"]
     elif source == "inspections":
         issues = unit_open_issues(src, unit, period)
         for i in issues.itertuples():
@@ -192,15 +195,15 @@ def prefill(src: data.Source, viewer: Scope, source: str, period: str) -> Prefil
                          "category": i.category, "description": i.description,
                          "found_date": _day(i.found_date), "deadline": _day(i.deadline)})
         reference = _region_reference(src, unit)
-        ref_title = "本县区划代码"
+        ref_title = REGION_SHEET
         notes = [f"「填报表」已列出上期尚未整改完成的 {len(rows)} 个问题，请更新整改状态和完成日期；新发现问题请在末尾追加。"]
     elif source == "cases":
         rows.append({"region_input": name, "period_label": period})
         reference = _region_reference(src, unit)
-        ref_title = "本县区划代码"
+        ref_title = REGION_SHEET
     elif source == "surveys":
         reference = _region_reference(src, unit)
-        ref_title = "本县区划代码"
+        ref_title = REGION_SHEET
     return Prefill(title=title, submitter_name=name, rows=rows, reference_title=ref_title, reference=reference,
                    notes=notes)
 

@@ -49,7 +49,8 @@ def text_table(df: pd.DataFrame) -> None:
     """A small table as HTML with every cell rendered literally (st.table reads Markdown: escape it)."""
     shown = df.copy()
     shown.columns = [ui.md(c) for c in shown.columns]
-    st.table(shown.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else ui.md(v)), hide_index=True)
+    st.table(shown.astype(object).map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                                      else ui.md(v)), hide_index=True)
 
 
 def _outcome_box(u: Upload) -> None:

@@ -246,3 +246,86 @@ def test_status_on_time_late_other_channel_refused_missing() -> None:
     counts = status.summary(got.reset_index())
     assert (counts["应报"], counts[status.ON_TIME], counts[status.LATE], counts[status.OTHER], counts[status.REFUSED],
             counts[status.MISSING]) == (5, 1, 1, 1, 1, 1)
+
+
+def test_a_correction_without_report_date_is_decided_after_the_file_it_corrects(env: dict, warehouse: Path,
+                                                                               tmp_path: Path) -> None:
+    """The ingest orders files by stated report date: a portal file that states none is ordered by the day
+    it was received (its generated name), not before every dated file — whatever the files' mtimes."""
+    import os
+    import shutil
+
+    import duckdb
+
+    from ingest.pipeline import ingest_landing
+
+    dated = units_csv([(*r[:4], "创建中") for r in GOOD]).replace("填报单位：洋县".encode(),
+                                                               "填报单位：洋县  填报日期：2026-01-08".encode())
+    first = env["landing"] / "units" / "洋县单元（初报）.csv"
+    first.parent.mkdir()
+    first.write_bytes(dated)
+    correction = _receive(env, warehouse, units_csv(GOOD), when=WHEN + timedelta(days=1)).upload
+    stored = env["landing"] / correction.landing_rel
+    os.utime(stored, (1_000_000, 1_000_000))  # older than the first file on disk: mtime must not decide
+    copy = tmp_path / "wh.duckdb"
+    shutil.copyfile(warehouse, copy)
+    ingest_landing(env["landing"], copy)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        rows = dict(con.execute("""select path, superseded_by is null from raw.ingest_files
+                                   where path in (?, ?)""", ["units/洋县单元（初报）.csv", correction.landing_rel]).fetchall())
+    assert rows == {"units/洋县单元（初报）.csv": False, correction.landing_rel: True}
+
+
+def test_status_page_for_a_county_user_shows_only_its_county(env: dict, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest of 报送情况 on the dashboards' hand-made serving copy: the county user 洋县 sees its own row
+    (with the upload just made) and no other county, on screen and in the 催报 list."""
+    import sys
+
+    from streamlit.testing.v1 import AppTest
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
+    from serving_fixture import build_serving_fixture
+
+    from qinglian.submissions.store import SubmissionStore, Upload
+
+    serving = tmp_path / "serving.duckdb"
+    build_serving_fixture(serving)
+    monkeypatch.setenv("QINGLIAN_SERVING", str(serving))
+    monkeypatch.setenv("QINGLIAN_AUTH", "on")
+    from dashboards.portal_data import collecting_quarter
+
+    period = collecting_quarter()  # the serving copy has no quarter dimension: the quarter being collected
+    store = SubmissionStore()
+    for unit, name in ((YX, "洋县"), (HT, "汉台区")):
+        store.add(Upload(received_at=WHEN, username="x", unit_code=unit, unit_name=name, source="units",
+                         original_name="f.xlsx", size=1, sha256="b" * 64, outcome="accepted", period=period,
+                         rows_read=2, rows_loaded=2))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py"), default_timeout=60).run()
+    by_label = {t.label: t for t in at.text_input}
+    by_label["用户名"].input("yangxian")
+    by_label["密码"].input("Yangxian@2025")
+    next(b for b in at.button if b.label == "登录").click()
+    at.run()
+    at.switch_page("pages/portal_status.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == ["报送情况"]
+    at.selectbox(key="status_source").select("units").run()
+    at.selectbox(key="status_period_False").select(period).run()
+    tables = [t.value for t in at.table]
+    shown = " ".join(df.to_csv() for df in tables)
+    assert "洋县" in shown and not any(n in shown for n in ("汉台区", "南郑区", "城固县", "西乡县", "市教育局"))
+    status = tables[0]
+    assert len(status) == 1 and list(status.iloc[0, :3]) == ["洋县", "县区", "按时报送"]
+
+
+def test_a_landing_folder_that_cannot_be_written_refuses_the_upload_in_chinese(env: dict, warehouse: Path,
+                                                                              tmp_path: Path) -> None:
+    from qinglian.submissions.intake import receive
+    from qinglian.submissions.store import SubmissionStore
+
+    got = receive(TIANBAO, "units", "台账.csv", units_csv(GOOD), serving=warehouse, landing=tmp_path / "no-such-folder")
+    u = got.upload
+    assert u.outcome == "rejected" and "落地文件夹" in u.message and "请稍后重新上传" in u.message
+    assert u.rows_loaded == 0 and u.landing_rel is None
+    assert SubmissionStore().get(u.id, YX).outcome == "rejected"

@@ -6,12 +6,13 @@ import streamlit as st
 
 from dashboards import auth, portal_data, portal_ui, ui
 from ingest.contracts import SOURCE_LABELS
-from ingest.landing_writer import LandingWriteError
+from ingest.limits import Limits
 from ingest.templates import template_bytes
 from qinglian.settings import default_landing
 from qinglian.submissions.intake import NotASubmitter, receive, sources_for
 
-RESULTS = "_portal_results"  # upload ids of this browser session's last batch, with their bytes
+RESULTS = "_portal_results"
+ROUND = "_portal_round"  # upload ids of this browser session's last batch, with their bytes
 
 viewer = auth.current_viewer()
 if viewer is None:
@@ -42,7 +43,7 @@ st.subheader("第一步：下载预填模板")
 prefill = portal_data.prefill(src, viewer, source, period)
 st.caption(f"模板已写好标题（{ui.md(prefill.title)}）、填报单位和本单位已知的"
            f"{'任务' if source == 'task_progress' else '清廉单元' if source == 'units' else '未整改问题' if source == 'inspections' else '区划'}"
-           f"（{len(prefill.rows) if prefill.rows else len(prefill.reference)} 条），下拉选项与填表说明同 `qinglian template`。")
+           f"（{len(prefill.rows) if prefill.rows else len(prefill.reference)} 条）；下拉选项和「填表说明」与空白模板相同。")
 finish = portal_ui.template_finish(viewer)
 ui.download_export("下载预填模板（Excel）", lambda: template_bytes(source, prefill, finish), kind="xlsx",
                    file_name=f"{viewer.unit_name or viewer.unit_code}_{SOURCE_LABELS[source]}_{period}_预填模板",
@@ -50,8 +51,10 @@ ui.download_export("下载预填模板（Excel）", lambda: template_bytes(sourc
                    rows=len(prefill.rows), event="download")
 
 st.subheader("第二步：上传填好的文件")
-files = st.file_uploader("选择文件（可一次选多个；支持 .xlsx、.xls、.csv）", type=["xlsx", "xls", "csv"],
-                         accept_multiple_files=True, key=f"portal_files_{source}")
+limits = Limits.from_env()
+files = st.file_uploader(f"选择文件（可一次选多个；支持 .xlsx、.xls、.csv，单个文件不超过 {limits.file_mb:g} MB）",
+                         type=["xlsx", "xls", "csv"], accept_multiple_files=True,
+                         key=f"portal_files_{source}_{st.session_state.get(ROUND, 0)}")
 if st.button("提交报送", type="primary", disabled=not files, key="portal_submit"):
     batch = []
     with st.spinner("正在检查……"):
@@ -59,15 +62,14 @@ if st.button("提交报送", type="primary", disabled=not files, key="portal_sub
             content = f.getvalue()
             try:
                 got = receive(viewer, source, f.name, content, serving=src.path, landing=default_landing(),
-                              client=auth.client_address())
+                              client=auth.client_address(), limits=limits)
             except NotASubmitter as exc:
-                st.error(str(exc))
-                continue
-            except LandingWriteError as exc:
-                st.error(f"{f.name}：{exc}")
+                batch.append((None, b"", [str(exc)]))
                 continue
             batch.append((got.upload.id, content, got.notes))
     st.session_state[RESULTS] = batch
+    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1  # a fresh, empty file picker for the next files
+    st.rerun()
 
 batch = st.session_state.get(RESULTS) or []
 if batch:
@@ -76,12 +78,15 @@ if batch:
 
     store = SubmissionStore()
     for upload_id, content, notes in batch:
-        u = store.get(upload_id, viewer.unit_code)
+        u = store.get(upload_id, viewer.unit_code) if upload_id is not None else None
         if u is None:
+            for note in notes:
+                st.error(note)
             continue
         with st.container(border=True):
             st.caption(portal_ui.receipt_caption(u))
             portal_ui.show_result(u, viewer, content, key="now")
             for note in notes:
-                st.caption(ui.md(note))
+                if not any(title in note for title in portal_data.REFERENCE_SHEETS):  # the template's own look-up sheets
+                    st.caption(ui.md(note))
     st.caption("全部报送记录、回执和问题清单见「报送记录」。")

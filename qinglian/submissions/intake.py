@@ -12,6 +12,7 @@ the rows named. Only an accepted or partly accepted file reaches the landing fol
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -41,6 +42,7 @@ PORTAL_SOURCES: dict[str, tuple[str, ...]] = {
     "department": ("task_progress",),
 }
 ACCEPTED_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
+log = logging.getLogger(__name__)
 MAX_SCOPE_REASONS = 50
 
 
@@ -144,8 +146,8 @@ def receive(viewer: Scope, source: str, original_name: str, data: bytes, *, serv
             submissions: SubmissionStore | None = None) -> Received:
     """Take one uploaded file for `viewer`: decide it as the ingest would, store it if accepted, record it.
 
-    Raises NotASubmitter when the viewer may not upload this source; LandingWriteError when an accepted
-    file could not be stored (the upload is then recorded as refused with that reason, and audited).
+    Raises NotASubmitter when the viewer may not upload this source. An accepted file that could not be
+    stored (disk full, folder unusable) is recorded and returned as refused with that reason, and audited.
     """
     if source not in sources_for(viewer):
         raise NotASubmitter(f"本账号不能报送「{SOURCE_LABELS.get(source, source)}」")
@@ -195,7 +197,6 @@ def receive(viewer: Scope, source: str, original_name: str, data: bytes, *, serv
             upload.message = (f"与 {original.received_at:%Y-%m-%d %H:%M} 报送的文件（回执编号 {original.receipt_no}）"
                               f"内容完全相同，已忽略；以原文件为准")
     notes = list(parsed.notes) if parsed else []
-    written_error: Exception | None = None
     if upload.outcome in LOADED:
         # audited before the file is handed to the landing folder: nothing lands untraced
         _audit(viewer, client, upload, stage="accepted")
@@ -204,13 +205,11 @@ def receive(viewer: Scope, source: str, original_name: str, data: bytes, *, serv
                                        period=upload.period, received_at=received_at)
             upload.landing_rel = written.rel
         except UserError as exc:
-            written_error = exc
-            upload.outcome, upload.message = "rejected", str(exc)
+            log.warning("上传文件未能写入落地文件夹：%s", exc)
+            upload.outcome, upload.message = "rejected", f"{exc}（本次上传未被接收，请稍后重新上传）"
             upload.rows_loaded, upload.rows_rejected = 0, upload.rows_read
     upload = submissions.add(upload)
     _audit(viewer, client, upload, stage="recorded")
-    if written_error is not None:
-        raise written_error
     return Received(upload, parsed, notes)
 
 

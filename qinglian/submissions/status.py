@@ -66,7 +66,10 @@ def submission_status(expected: pd.DataFrame, uploads: list[Upload], journal: pd
             row["状态"] = MISSING
             row["说明"] = "尚未报送" + (f"，截止日期 {due:%Y-%m-%d}" if due else "")
         rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    for col in ("上传次数", "读入", "入库", "拒收"):
+        out[col] = out[col].astype("Int64")  # whole numbers, blank where there is no current file
+    return out
 
 
 def summary(status: pd.DataFrame) -> dict[str, int]:
