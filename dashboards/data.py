@@ -84,6 +84,9 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "dq_failures": ("ops.dq_failures", "submitter IN {subtree}"),
     # The publish log says when and which quarter was published, nothing about any county.
     "publish_log": ("ops.publish_log", "TRUE"),
+    # The upload portal (dashboards/portal_data.py): task list with deadlines, the quarters' due dates.
+    "task_list": ("marts.dim_tasks", "owner_code = {c}"),
+    "quarter_dates": ("marts.dim_quarters", "TRUE"),
 }
 _RAW_TABLE = re.compile(r"\b(marts|raw|ops|main|information_schema)\s*\.", re.IGNORECASE)
 

@@ -388,10 +388,13 @@ def test_scope_comes_only_from_the_account_store(env: dict, monkeypatch: pytest.
     from qinglian.security.accounts import AccountStore
 
     monkeypatch.setenv("QINGLIAN_AUTH", "on")
-    at = login(open_app(), "tianbao", "Tianbao@2025")  # a submitter: no data pages, no data scope
-    assert not at.metric and [list(d.value.columns)[:2] for d in at.dataframe] == [["序号", "时间"]]  # own logins
+    at = login(open_app(), "tianbao", "Tianbao@2025")  # a submitter: the upload portal, no data pages, no data scope
+    assert not at.metric and not at.dataframe
+    assert [t.value for t in at.title] == ["数据报送"]
+    assert any("报送单位：洋县" in m.value for m in at.caption)
+    goto(at, "my_account")
+    assert [list(d.value.columns)[:2] for d in at.dataframe] == [["序号", "时间"]]  # own logins
     assert "登录成功" in set(at.dataframe[0].value["事件"])
-    assert [t.value for t in at.title] == ["我的账号"]
     assert any("报送单位：洋县" in m.value for m in at.markdown)
     at = login(open_app(), "admin", "Admin@2025")
     assert [t.value for t in at.title] == ["账号管理"] and not at.metric
