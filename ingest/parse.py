@@ -762,6 +762,8 @@ def _parse_batch(group: list[Prepared], source: str, resolver: Resolver, known_t
     rejects = pl.concat(found).sort("_fid", "sheet", "row", maintain_order=True) if found else pl.DataFrame(schema=_BATCH_REJECTS)
     bad = _bad_rows([rejects])
     rejected = _heights(bad)
+    # The check snapshots (_fv/_fp) and answer columns have served; only the rows' own columns stay.
+    tables = {name: t.select(c for c in t.columns if not c.startswith(("_fv", "_fp", "_ans_"))) for name, t in tables.items()}
     split = {name: t.join(bad, on=_ID, how="anti").partition_by("_fid", as_dict=True, include_key=False, maintain_order=True)
              for name, t in tables.items()}
     empty = {name: t.drop("_fid").clear() for name, t in tables.items()}

@@ -110,6 +110,7 @@ def _misplaced_reason(e: Entry, grids_source: str | None) -> str:
 # Arrow files: the ingest's peak memory does not grow with the number of large files in a folder.
 BIG_FILE_BYTES = 4 * 1024 * 1024
 PENDING_BUDGET_BYTES = 256 * 1024 * 1024
+SPILL_MIN_BYTES = 1 << 20  # smaller results stay in memory: spilling them would cost more than it saves
 
 
 class _Worker:
@@ -391,7 +392,7 @@ class _Spill:
 
     def hold(self, p: ParsedFile) -> None:
         size = sum(t.estimated_size() for t in p.tables.values()) + p.rejects.estimated_size()
-        if self.held + size <= PENDING_BUDGET_BYTES or size < (1 << 20):
+        if self.held + size <= PENDING_BUDGET_BYTES or size < SPILL_MIN_BYTES:
             self.held += size
             return
         if self.dir is None:
@@ -411,8 +412,11 @@ class _Spill:
         if paths is None:
             return
         tables, rejects = paths
-        p.tables = {name: pl.read_ipc(path, memory_map=False) for name, path in tables.items()}
-        p.rejects = pl.read_ipc(rejects, memory_map=False)
+        # Read whole (not memory-mapped): the file is removed right after.
+        p.tables = {name: pl.read_ipc(path.read_bytes()) for name, path in tables.items()}
+        p.rejects = pl.read_ipc(rejects.read_bytes())
+        for path in (*tables.values(), rejects):
+            path.unlink(missing_ok=True)
 
 
 def _reject_unloadable(journal: Journal, p: ParsedFile, problem: str) -> FileOutcome | None:

@@ -200,3 +200,22 @@ def test_dry_run_reads_the_reference_data_again_after_the_warehouse_changed(smal
     after = dry_run(data, report.name, "task_progress", warehouse=warehouse)
     assert after.rows_rejected < before.rows_rejected
     assert not any("无法识别" in r for r in after.rejects["reason"].to_list())
+
+
+def test_results_spilled_to_disk_load_as_if_kept_in_memory(small: Path, reference: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse results beyond the memory budget wait in Arrow files; they load exactly as kept ones,
+    in groups or one by one, and leave no file behind."""
+    import tempfile
+
+    monkeypatch.setattr(pipeline, "PENDING_BUDGET_BYTES", 0)
+    monkeypatch.setattr(pipeline, "SPILL_MIN_BYTES", 0)
+    spill_root = tmp_path / "spill"
+    spill_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
+    for batch_min in (2, 10**9):
+        monkeypatch.setattr(pipeline, "BATCH_MIN_FILES", batch_min)
+        warehouse = tmp_path / f"w{batch_min}.duckdb"
+        ingest_landing(small, warehouse, quarter=QUARTER)
+        assert faultkit.journal_state(warehouse) == faultkit.journal_state(reference)
+    assert list(spill_root.iterdir()) == []
