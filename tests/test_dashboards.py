@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -327,9 +328,10 @@ def test_quality_page(env: dict) -> None:
 def test_bulletin_page(env: dict) -> None:
     at = goto(open_app(), "p10_bulletin")
     labels = [b.label for b in at.get("download_button")]
-    assert "下载通报 PDF" in labels and "下载通报 Excel" in labels
-    text = "".join(m.value for m in at.markdown)
-    assert "红旗 汉台区、城固县" in text
+    assert {"下载通报 Word", "下载通报 PDF", "下载通报 Excel"} <= set(labels)
+    # the drafted text (st.html paragraphs with the coloured markers)
+    text = "".join(h.proto.body for h in at.get("html"))
+    assert re.sub(r"<[^>]+>", "", text).count("县区组：红旗 汉台区、城固县；") == 1
 
 
 # --- access -------------------------------------------------------------------------------------
@@ -533,12 +535,13 @@ def test_bulletin_pdf_and_xlsx(serving: tuple[Path, dict], tmp_path: Path) -> No
     from dashboards.bulletin import write_bulletin
 
     path, e = serving
-    pdf, xlsx = write_bulletin(path, "2025Q4", tmp_path / "out")
-    assert pdf.suffix == ".pdf" and xlsx.suffix == ".xlsx"
+    docx_, pdf, xlsx = write_bulletin(path, "2025Q4", tmp_path / "out")
+    assert docx_.suffix == ".docx" and pdf.suffix == ".pdf" and xlsx.suffix == ".xlsx"
     raw = pdf.read_bytes()
-    assert raw.startswith(b"%PDF") and len(raw) > 5000 and b"STSong-Light" in raw
+    # the Chinese font is embedded (a Noto Sans CJK subset), not referenced like STSong-Light
+    assert raw.startswith(b"%PDF") and len(raw) > 5000 and b"STSong-Light" not in raw and b"NotoSansCJK" in raw
     text = _pdf_text(pdf)
-    for needle in ("汉中市清廉建设季度通报", "2025年第四季度", "县区红旗/蜗牛榜", "年度考核", "督办清单",
+    for needle in ("汉中市清廉建设季度通报", "2025年第四季度", "县区红旗/蜗牛榜", "年度考核", "督办清单", "红旗和蜗牛",
                    "逾期未整改", "XC-YX-03", "边界接近", "汉台区"):
         assert needle in text, needle
     wb = openpyxl.load_workbook(xlsx)
@@ -550,16 +553,18 @@ def test_bulletin_pdf_and_xlsx(serving: tuple[Path, dict], tmp_path: Path) -> No
     assert [r["名称"] for r in rows] == e["county_ranking_q4"]
     assert [r["名称"] for r in rows if r["旗帜"] == "红旗"] == e["red_q4"]
     od = wb["逾期未整改问题"]
-    cell = next(c for c in od["D"] if c.value == "=SUM(A1)工程变更审批不规范")  # text in the bulletin too
-    assert cell.data_type == "s" and cell.quotePrefix
-    assert od["F"][3].value == e["overdue_q4_top"][1]
+    header = [c.value for c in od[3]]
+    desc, days = header.index("问题描述"), header.index("逾期天数")
+    cell = next(r[desc] for r in od.iter_rows(min_row=4) if r[desc].value == "=SUM(A1)工程变更审批不规范")
+    assert cell.data_type == "s" and cell.quotePrefix  # text in the bulletin too
+    assert od.cell(row=4, column=days + 1).value == e["overdue_q4_top"][1]
 
 
 def test_bulletin_for_a_county_and_a_non_q4_quarter(serving: tuple[Path, dict], tmp_path: Path) -> None:
     from dashboards.bulletin import write_bulletin
 
     path, _ = serving
-    pdf, xlsx = write_bulletin(path, "2025Q3", tmp_path, county_code="610723000000")
+    _, pdf, xlsx = write_bulletin(path, "2025Q3", tmp_path, county_code="610723000000")
     assert "洋县" in pdf.name
     wb = openpyxl.load_workbook(xlsx)
     assert not any("年度考核" in s for s in wb.sheetnames)  # annual grades only in a Q4 bulletin
