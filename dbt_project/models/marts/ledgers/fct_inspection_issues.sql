@@ -33,6 +33,8 @@ select
         when iq.days_overdue <= rules.caution_max_days then '告诫'
         else '问责'
     end as escalation_stage,
+    -- 一票否决 (DESIGN §5): overdue by more than the rules' veto_days at the quarter end
+    coalesce(iq.is_overdue_open and iq.days_overdue > rules.veto_days, false) as exceeds_veto,
     f.file_path,
     iq.sheet,
     iq.row_number
