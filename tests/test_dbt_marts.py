@@ -17,17 +17,14 @@ import duckdb
 import pytest
 
 from qinglian.build import BuildError, build_marts
-from tests.fixtures.small_warehouse import CG, CITY, HT, NZ, PROVINCE, XX, YX, build_small_raw
+from tests.fixtures.small_warehouse import CG, CITY, HT, NZ, PROVINCE, XX, YX
 
 Z = 1.959964
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    work = tmp_path_factory.mktemp("dbt_marts")
-    warehouse = build_small_raw(work / "warehouse.duckdb")
-    result = build_marts(warehouse, target_path=work / "target")
-    return warehouse, result
+def built(small_built: tuple[Path, object]) -> tuple[Path, object]:
+    return small_built  # one dbt build of the small warehouse per session (tests/fixtures/small_built.py)
 
 
 @pytest.fixture(scope="module")
