@@ -64,6 +64,10 @@ class QinglianTranslator(DagsterDbtTranslator):
 def qinglian_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator:
     # dbt opens the warehouse itself; the profile reads its path from the environment.
     os.environ["QINGLIAN_WAREHOUSE"] = str(warehouse.warehouse)
+    # The office's rules configuration, validated, becomes the warehouse's rules tables (dbt sources).
+    from qinglian.rules import install_rules
+
+    install_rules(warehouse.warehouse)
     dbt_vars = json.dumps({"quarter": context.partition_key})
     # Unit tests check the SQL, not the quarter's data: the test suite runs them, the quarterly run need not.
     invocation = dbt.cli(["build", "--vars", dbt_vars, "--exclude-resource-type", "unit_test"], context=context)
