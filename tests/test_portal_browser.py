@@ -118,8 +118,11 @@ def app(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]
 
 
 def _settled(page: object) -> None:
+    """The rerun has finished: no running indicator and no element left over from the previous run."""
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]  # let a rerun just triggered begin
     page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=60000)
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
 
 
@@ -136,9 +139,15 @@ def _login(app: dict, user: str, password: str, width: int = 1440, height: int =
 
 
 def _choose(page: object, label: str, option: str) -> None:
-    page.get_by_label(label).click()  # type: ignore[attr-defined]
-    page.get_by_role("option", name=option, exact=True).click()  # type: ignore[attr-defined]
-    _settled(page)
+    """Pick an option of a selectbox, again if a rerun still under way swallowed the first click."""
+    for _ in range(3):
+        _settled(page)
+        page.get_by_label(label).click()  # type: ignore[attr-defined]
+        page.get_by_role("option", name=option, exact=True).click()  # type: ignore[attr-defined]
+        _settled(page)
+        if page.get_by_label(label).input_value() == option:  # type: ignore[attr-defined]
+            return
+    raise AssertionError(f"{label}: could not choose {option}")
 
 
 def _text(page: object) -> str:
