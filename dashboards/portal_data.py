@@ -260,8 +260,9 @@ def expected_units(src: data.Source, source: str, period: str) -> pd.DataFrame:
 def journal_files(src: data.Source, source: str, period: str) -> pd.DataFrame:
     """Files of `source` and `period` the published warehouse loaded (any channel), per submitter code."""
     if not src.has("files"):
-        return pd.DataFrame(columns=["submitter", "files", "first_loaded"])
+        return pd.DataFrame(columns=["submitter", "submitter_name", "files", "first_loaded"])
     return src.query(
-        """SELECT submitter, count(*) AS files, min(loaded_at) AS first_loaded FROM {files}
+        """SELECT submitter, any_value(submitter_name) AS submitter_name, count(*) AS files,
+                  min(loaded_at) AS first_loaded FROM {files}
            WHERE source = $s AND period = $p AND outcome IN ('accepted', 'accepted_with_rejects')
            GROUP BY submitter""", s=source, p=period)
