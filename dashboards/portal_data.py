@@ -2,8 +2,8 @@
 
 Everything here names the unit it reads for: a submitter's templates are built from its own tasks,
 units, open issues and regions only. The report deadline is the warehouse's: `marts.dim_quarters.
-report_due_date` (computed by the dbt spine from the rules); for a quarter not yet in the serving copy
-the same lag after the quarter end is applied, read from the quarters that are there, never restated.
+report_due_date` (computed by dbt from the rules); for a quarter not yet in the serving copy, the rules
+configuration's report_deadline_days for its year (qinglian.rules), else the lag of the quarters there.
 """
 
 from __future__ import annotations
@@ -82,8 +82,20 @@ def due_date(src: data.Source, period: str) -> date | None:
         df = src.query("SELECT report_due_date FROM {quarter_dates} WHERE quarter = $q", q=quarter)
         if not df.empty:
             return pd.Timestamp(df["report_due_date"].iloc[0]).date()
-    lag = due_lag_days(src)
+    lag = _rules_deadline_days(int(quarter[:4]))
+    if lag is None:
+        lag = due_lag_days(src)
     return None if lag is None else quarter_end(quarter) + timedelta(days=lag)
+
+
+def _rules_deadline_days(year: int) -> int | None:
+    """The rules configuration's report_deadline_days for a year not yet in the serving copy."""
+    try:
+        from qinglian.rules.config import load_rules
+
+        return int(load_rules().in_force(year, "county").report_deadline_days)
+    except Exception:  # no rules for that year, or an unreadable configuration: the warehouse's lag
+        return None
 
 
 # --- what a unit's templates carry --------------------------------------------------------------------
@@ -248,8 +260,9 @@ def expected_units(src: data.Source, source: str, period: str) -> pd.DataFrame:
 def journal_files(src: data.Source, source: str, period: str) -> pd.DataFrame:
     """Files of `source` and `period` the published warehouse loaded (any channel), per submitter code."""
     if not src.has("files"):
-        return pd.DataFrame(columns=["submitter", "files", "first_loaded"])
+        return pd.DataFrame(columns=["submitter", "submitter_name", "files", "first_loaded"])
     return src.query(
-        """SELECT submitter, count(*) AS files, min(loaded_at) AS first_loaded FROM {files}
+        """SELECT submitter, any_value(submitter_name) AS submitter_name, count(*) AS files,
+                  min(loaded_at) AS first_loaded FROM {files}
            WHERE source = $s AND period = $p AND outcome IN ('accepted', 'accepted_with_rejects')
            GROUP BY submitter""", s=source, p=period)

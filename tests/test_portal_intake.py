@@ -235,7 +235,8 @@ def test_status_on_time_late_other_channel_refused_missing() -> None:
 
     uploads = [up(HT, "accepted", 10, 1), up(YX, "accepted", 12, 2, superseded=3), up(YX, "accepted", 20, 3),
                up(NZ, "rejected", 5, 4)]
-    journal = pd.DataFrame({"submitter": ["610722000000", YX], "files": [1, 1], "first_loaded": [None, None]})
+    journal = pd.DataFrame({"submitter": ["城固县清廉办", YX], "submitter_name": ["城固县清廉办", "洋县"],
+                            "files": [1, 1], "first_loaded": [None, None]})  # a name the ingest kept as written
     got = status.submission_status(expected, uploads, journal, due).set_index("unit_code")
     assert got.loc[HT, "状态"] == status.ON_TIME  # received on the due day itself
     assert got.loc[YX, "状态"] == status.LATE and got.loc[YX, "说明"] == "逾期 2 天"  # the first accepted upload counts

@@ -29,9 +29,9 @@ def submission_status(expected: pd.DataFrame, uploads: list[Upload], journal: pd
     by_unit: dict[str, list[Upload]] = {}
     for u in uploads:
         by_unit.setdefault(u.unit_code, []).append(u)
-    loaded_elsewhere = set(journal["submitter"].astype(str)) if journal is not None and not journal.empty else set()
     units = [(str(r.unit_code), str(r.unit_name), GROUP_LABELS.get(str(r.unit_group), str(r.unit_group)))
              for r in expected.itertuples()]
+    loaded_elsewhere = _journal_units(journal, units)
     known = {code for code, _, _ in units}
     for code, ups in by_unit.items():
         if code not in known:
@@ -70,6 +70,21 @@ def submission_status(expected: pd.DataFrame, uploads: list[Upload], journal: pd
     for col in ("上传次数", "读入", "入库", "拒收"):
         out[col] = out[col].astype("Int64")  # whole numbers, blank where there is no current file
     return out
+
+
+def _journal_units(journal: pd.DataFrame | None, units: list[tuple[str, str, str]]) -> set[str]:
+    """Units with a file in the published journal: by code, or — for a file whose 填报单位 the ingest kept
+    as written (e.g. "洋县清廉办") — by the longest expected unit name the written name starts with."""
+    if journal is None or journal.empty:
+        return set()
+    found = set(journal["submitter"].dropna().astype(str))
+    names = sorted(((name, code) for code, name, _ in units if name), key=lambda x: -len(x[0]))
+    written = journal["submitter_name"].dropna().astype(str) if "submitter_name" in journal else []
+    for text in written:
+        code = next((c for n, c in names if text.startswith(n)), None)
+        if code is not None:
+            found.add(code)
+    return found
 
 
 def summary(status: pd.DataFrame) -> dict[str, int]:
