@@ -44,6 +44,8 @@ UNAVAILABLE = "系统暂时无法使用：状态目录或审计日志不可读�
 PAGES = [
     ("驾驶舱", "p1_overview.py", "总览", "overview", ":material/dashboard:"),
     ("驾驶舱", "p2_ranking.py", "红旗/蜗牛榜", "ranking", ":material/flag:"),
+    ("驾驶舱", "p11_warnings.py", "风险预警", "warnings", ":material/warning:"),
+    ("驾驶舱", "p12_supervision.py", "督办", "supervision", ":material/assignment_late:"),
     ("驾驶舱", "p3_annual.py", "年度考核", "annual", ":material/workspace_premium:"),
     ("专项指标", "p4_tasks.py", "重点任务", "tasks", ":material/task_alt:"),
     ("专项指标", "p5_units.py", "清廉单元", "units", ":material/domain:"),
@@ -220,11 +222,13 @@ def _signed_in(viewer: Scope) -> None:
         st.rerun()  # the logout button was pressed while rendering the sidebar
     ui.watermark(viewer)
     allowed = pages_for(viewer)
+    ui.NAV_PAGES.clear()
     sections: dict[str, list[st.Page]] = {}
     views: dict[str, tuple[str, bool]] = {}  # page title -> (url, denied)
     for i, (section, file, title, url, icon) in enumerate(allowed):
-        sections.setdefault(section, []).append(
-            st.Page(PAGES_DIR / file, title=title, url_path=url, icon=icon, default=(i == 0)))
+        page_obj = st.Page(PAGES_DIR / file, title=title, url_path=url, icon=icon, default=(i == 0))
+        sections.setdefault(section, []).append(page_obj)
+        ui.NAV_PAGES[file] = page_obj  # for ui.page_link (a page's links into its drill-downs)
         views[title] = (url, False)
     # A page the role lacks still has its URL: it answers 无权访问 (and nothing of the page runs).
     hidden = []
@@ -254,7 +258,7 @@ def _signed_in(viewer: Scope) -> None:
 
 def main() -> None:
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/account_balance:", layout="wide",
-                       initial_sidebar_state="expanded")
+                       initial_sidebar_state="auto")  # collapsed on a phone
     # Also set by `qinglian dashboard`; repeated here for a bare `streamlit run`: the tables' built-in CSV
     # download would bypass the watermark, the audit log and the formula escaping of our xlsx exports.
     st.set_option("client.disableDataExport", True)

@@ -205,7 +205,8 @@ def flags_section(inp: Inputs) -> Section:
             continue
         if inp.county is not None:
             r = cur.iloc[0]
-            p = sec.para(f"本县区（{r.body_name}）本季度在{label}组排第 {_int(r['rank'])} 名（共 {_int(r.bodies_ranked)} 个），"
+            p = sec.para(f"本县区（{r.body_name}）本季度在{label}组排第 {_int(r['rank'])} 名"
+                         + (f"（共 {_int(r.bodies_ranked)} 个）" if pd.notna(r.bodies_ranked) else "") + "，"
                          f"综合得分 {score(r.composite_score)} 分，")
             if pd.notna(r.flag):
                 p.add(f"获{r.flag}", r.flag).add("。")

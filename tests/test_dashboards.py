@@ -34,7 +34,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 APP = ROOT / "dashboards" / "app.py"
 PAGES = ["p1_overview", "p2_ranking", "p3_annual", "p4_tasks", "p5_units", "p6_rectification", "p7_satisfaction",
-         "p8_cases", "p9_quality", "p10_bulletin"]
+         "p8_cases", "p9_quality", "p10_bulletin", "p11_warnings", "p12_supervision"]
 OTHER_BODIES = ["汉台区", "南郑区", "城固县", "西乡县", "市教育局", "市住建局", "市卫健委", "市纪委监委",
                 "北关街道", "博望街道", "汉山街道", "城关镇"]
 PASSWORDS = {"leader": "Leader@2025", "analyst": "Analyst@2025", "yangxian": "Yangxian@2025"}
@@ -166,9 +166,13 @@ def test_overview_headline_figures(env: dict) -> None:
     assert m["清廉单元达标率"][1] == "+18.8 个百分点"
     assert m["整改完成率"][0] == "66.7%"
     assert m["逾期未整改（个）"] == ("4", "+3")
-    assert m["满意度指数"][0] == f"{e['city_satisfaction_index']:.1f}" == "83.8"
+    assert m["满意度指数"][0] == f"{e['city_satisfaction_index']:.2f}" == "83.76"  # scores with 2 decimals
     assert m["本季度立案（件）"] == ("45", "+5")
-    assert any(h.value.startswith("汉中市") for h in at.subheader)
+    assert any(c.value.startswith("汉中市 · 2025年第四季度") for c in at.caption)
+    # 要点: this quarter's flags of both groups first, each line a link into the ranking
+    points = [p.proto.label for p in at.get("page_link") if "红旗" in p.proto.label and "蜗牛" in p.proto.label]
+    assert points[0].startswith("县区") and "汉台区、城固县" in points[0] and "南郑区" in points[0]
+    assert points[1].startswith("市直部门")
     counties = frame_with(at, "县区")
     assert list(counties["县区"]) == e["county_ranking_q4"]
     assert counties.set_index("县区").loc["南郑区", "旗帜"] == "蜗牛"
@@ -325,6 +329,19 @@ def test_quality_page(env: dict) -> None:
     assert metrics(at)["已拒收"][0] == "1"
 
 
+def test_quality_page_for_leaders_in_chinese_terms(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLIAN_AUTH", "on")
+    at = goto(login(open_app(), "leader", PASSWORDS["leader"]), "p9_quality")
+    text = page_text(at)
+    tables = " ".join(" ".join(map(str, df.columns)) + " " + df.astype(str).to_string() for df in
+                      (d.value for d in at.dataframe if hasattr(d.value, "columns")))
+    # no warehouse table names, run ids or expectation names for a leader; the checks in words
+    assert "raw." not in text + tables and "marts." not in text + tables
+    assert "发布编号" not in tables and "检查规则" not in tables
+    dq = frame_with(at, "检查内容")
+    assert (dq["结果"] == "✗ 未通过").sum() == 1 and dq["数据"].notna().all()
+
+
 def test_bulletin_page(env: dict) -> None:
     at = goto(open_app(), "p10_bulletin")
     labels = [b.label for b in at.get("download_button")]
@@ -369,7 +386,7 @@ def test_county_user_sees_only_their_county_on_every_page(env: dict, monkeypatch
     assert m["清廉单元达标率"][0] == pct_text(e["yangxian"]["coverage_q4"])
     assert m["整改完成率"][0] == pct_text(e["yangxian"]["rectification_q4"])
     assert m["逾期未整改（个）"][0] == str(e["yangxian"]["overdue_q4"])
-    assert m["满意度指数"][0] == f"{e['yangxian']['satisfaction_index']:.1f}"
+    assert m["满意度指数"][0] == f"{e['yangxian']['satisfaction_index']:.2f}"
     assert m["本季度立案（件）"][0] == str(e["yangxian"]["cases_q4"])
     for page in PAGES:
         goto(at, page)
