@@ -15,6 +15,14 @@ if str(ROOT) not in sys.path:
 pytest_plugins = ["tests.fixtures.small_built"]
 
 
+@pytest.fixture(autouse=True)
+def _own_log_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test writes the application log (and the audit log's head lines in it) to its own folder:
+    tests share one signing secret, so head lines of one test's audit log in a shared log folder would
+    make another test's audit log look truncated. A test that sets QINGLIAN_LOG_DIR itself still wins."""
+    monkeypatch.setenv("QINGLIAN_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
+
+
 @pytest.fixture(scope="session")
 def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from qinglian.demo import generate
