@@ -27,12 +27,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 
 from ingest.contracts import CONTRACTS, LOAD_ORDER, SOURCE_LABELS, SOURCES
 from ingest.landing import Entry, LandingError, NotRead, ReadFailed, Vanished, read, scan
+from ingest.landing_writer import parse_received
 from ingest.limits import Limits
 from ingest.load import CommitFailed, Decision, Journal, connect, load_known_tasks, load_resolver
 from ingest.outcomes import FileOutcome, IngestSummary
@@ -82,10 +83,13 @@ class _Read:
 
 
 def _order_key(item: _Read) -> tuple[int, date, int, str]:
-    # A corrected file must be decided after the file it corrects: by its stated report date, then mtime.
+    # A corrected file must be decided after the file it corrects: by its stated report date (for a file
+    # the upload portal stored without one, the day it was received, from its generated name), then mtime.
     p = item.parsed
     assert p is not None
-    return (LOAD_ORDER.get(p.source or "", len(LOAD_ORDER)), p.report_date or date.min, item.entry.mtime_ns, p.rel)
+    received = parse_received(PurePosixPath(p.rel).name)
+    stated = p.report_date or (received.date() if received else None)
+    return (LOAD_ORDER.get(p.source or "", len(LOAD_ORDER)), stated or date.min, item.entry.mtime_ns, p.rel)
 
 
 def _non_file_outcome(e: Entry) -> FileOutcome:

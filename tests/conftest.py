@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# the small hand-made warehouse built once by dbt (tests/fixtures/small_built.py)
+pytest_plugins = ["tests.fixtures.small_built"]
+
 
 @pytest.fixture(scope="session")
 def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
