@@ -245,7 +245,7 @@ def _signed_in(viewer: Scope) -> None:
         redirect = st.Page(lambda: st.switch_page(home), title="登录", url_path=LOGIN_URL, visibility="hidden")
         hidden.append(redirect)
     sections[allowed[0][0]].extend(hidden)
-    page = st.navigation(sections)
+    page = st.navigation(sections, expanded=True)  # every page listed: no English "View N more"
     if page is not redirect:
         auth.welcome_notice()  # shown once, on the page the viewer lands on
     try:
