@@ -60,7 +60,13 @@ ADMIN_PAGES = [
     ("系统管理", "admin_audit.py", "审计日志", "audit", ":material/policy:"),
 ]
 ACCOUNT_PAGE = ("账号", "my_account.py", "我的账号", "account", ":material/person:")
-EVERY_PAGE = [*PAGES, *ADMIN_PAGES, ACCOUNT_PAGE]
+# The submission loop (issue 14): submitters upload; the office (and a county, for itself) follows up.
+PORTAL_PAGES = [
+    ("数据报送", "portal_upload.py", "数据报送", "upload", ":material/upload_file:"),
+    ("数据报送", "portal_history.py", "报送记录", "submissions", ":material/receipt_long:"),
+]
+STATUS_PAGE = ("数据与通报", "portal_status.py", "报送情况", "submission-status", ":material/checklist:")
+EVERY_PAGE = [*PAGES, STATUS_PAGE, *ADMIN_PAGES, *PORTAL_PAGES, ACCOUNT_PAGE]
 LOGIN_URL = "login"
 KNOWN_URLS = {LOGIN_URL, *(url for _, _, _, url, _ in EVERY_PAGE)}
 
@@ -68,10 +74,12 @@ KNOWN_URLS = {LOGIN_URL, *(url for _, _, _, url, _ in EVERY_PAGE)}
 def pages_for(viewer: Scope) -> list[tuple[str, str, str, str, str]]:
     """The pages a role may open; a page not listed is not routable for that viewer."""
     if viewer.reads_data:
-        return [*PAGES, ACCOUNT_PAGE] if viewer.role != "dev" else PAGES
+        return [*PAGES, STATUS_PAGE, ACCOUNT_PAGE] if viewer.role != "dev" else [*PAGES, STATUS_PAGE]
     if viewer.is_admin:
-        return [*ADMIN_PAGES, ACCOUNT_PAGE]
-    return [ACCOUNT_PAGE]  # submitter: the upload portal joins here (issue 14)
+        return [*ADMIN_PAGES, STATUS_PAGE, ACCOUNT_PAGE]
+    if viewer.role == "submitter":
+        return [*PORTAL_PAGES, ACCOUNT_PAGE]
+    return [ACCOUNT_PAGE]
 
 
 @st.cache_resource(show_spinner=False)
