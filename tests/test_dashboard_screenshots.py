@@ -230,6 +230,10 @@ def _check_overview(page: object, height: int, size: str, counties: list[str], u
     width = ui.text_px(names, "县区")  # type: ignore[attr-defined]
     for n in names:
         assert page.evaluate(_TEXT_WIDTH, n) + 16 <= width, n  # type: ignore[attr-defined]
+    # the 要点 lines wrap instead of cutting names off
+    cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stPageLink"] a *')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")  # type: ignore[attr-defined]
+    assert not cut, (size, cut)
     if size == "phone":
         sidebar = page.locator('[data-testid="stSidebar"]')  # type: ignore[attr-defined]
         box = sidebar.bounding_box() if sidebar.count() else None

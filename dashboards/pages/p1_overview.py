@@ -87,6 +87,9 @@ def _points(src: data.Source, q: str, detail: pd.DataFrame) -> None:
         kinds = w.groupby(["kind_order", "kind_label"]).size().reset_index(name="n")
         lines.append((f"预警（{as_of:%m-%d}）：" + "　".join(f"{k.kind_label} **{k.n}**" for k in kinds.itertuples()),
                       "p11_warnings.py", ":material/warning:"))
+    # A link label is one line with an ellipsis by default: on a phone the names would be cut. Let it wrap.
+    st.html("<style>[data-testid='stPageLink'] a, [data-testid='stPageLink'] a * {white-space: normal !important;"
+            " overflow: visible !important; text-overflow: clip !important; height: auto !important;}</style>")
     with st.container(border=True):
         st.markdown("**要点**")
         for label, page, icon in lines:

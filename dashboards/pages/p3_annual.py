@@ -49,7 +49,7 @@ def render() -> None:
     quota = int(a.excellent_places.iloc[0])  # the warehouse's count: floor(quota × group size), at least 1
     fig = go.Figure(go.Bar(x=GRADES, y=counts.values, text=counts.values, marker_color=[GRADE_COLOURS[g] for g in GRADES],
                            name="实际"))
-    fig.add_hline(y=quota, line_dash="dash", line_color=ui.RED,
+    fig.add_hline(y=quota, line_dash="dash", line_color=ui.GREY,
                   annotation_text=f"优秀名额上限 {quota} 个", annotation_position="top left")
     fig.update_layout(yaxis_title="个数", xaxis_title="等次", showlegend=False)
     ui.count_axis(fig, float(max(counts.max(), quota)) * 1.15)

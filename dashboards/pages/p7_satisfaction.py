@@ -24,7 +24,7 @@ def _interval_chart(df: pd.DataFrame, value: str, low: str, high: str, title: st
     d = df.sort_values(value)
     ok = d.sample_sufficient.fillna(False).astype(bool)
     fig = go.Figure()
-    for mask, name, colour, suffix in ((ok, "样本充足", ui.RED, ""),
+    for mask, name, colour, suffix in ((ok, "样本充足", ui.PALETTE[0], ""),
                                        (~ok, f"{INSUFFICIENT}（<{_min_sample(d)}人，不参与排名）", ui.GREY, f"（{INSUFFICIENT}）")):
         part = d[mask]
         if part.empty:

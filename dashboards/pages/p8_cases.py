@@ -65,7 +65,7 @@ def render() -> None:
             fig2.add_bar(x=part.quarter, y=part["人次"], name=form, marker_color=ui.PALETTE[i + 1])
         fig2.add_scatter(x=per_q.quarter, y=(per_q.form1_share * 100).round(1), name="第一种形态占比(%)", yaxis="y2",
                          mode="lines+markers+text", text=(per_q.form1_share * 100).round(1), textposition="top center",
-                         textfont=dict(color=ui.RED), line=dict(color=ui.RED, width=3))
+                         textfont=dict(color=ui.PALETTE[2]), line=dict(color=ui.PALETTE[2], width=3))
         fig2.update_layout(barmode="stack", xaxis_title="季度", yaxis_title="人次",
                            yaxis2=dict(title="第一种形态占比(%)", overlaying="y", side="right", range=[0, 110],
                                        tickmode="linear", tick0=0, dtick=20, showgrid=False))

@@ -92,7 +92,7 @@ def render() -> None:
         bad = by_unit.assign(问题=by_unit.outcome.ne("accepted")).groupby("单位", as_index=False).问题.sum()
         agg = agg[agg["单位"].isin(ui.chart_rows(bad, "问题", ascending=False, what="问题文件数").单位)]
         fig = px.bar(agg, y="单位", x="size", color="结果", orientation="h",
-                     color_discrete_map={"已接收": "#28B463", "部分接收": "#D68910", "已拒收": ui.RED},
+                     color_discrete_map={"已接收": "#28B463", "部分接收": "#D68910", "已拒收": "#566573"},  # red means 红旗 only
                      labels={"单位": "", "size": "文件数"})
         ui.count_axis(fig, float(agg.groupby("单位")["size"].sum().max()), axis="xaxis")
         ui.chart(fig, key="file_outcomes", height=max(220, 80 + 26 * agg["单位"].nunique()))
