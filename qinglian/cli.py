@@ -184,6 +184,14 @@ def build(warehouse: WarehouseOpt = None) -> None:
 
 
 @app.command()
+def prepare() -> None:
+    """准备编排器读取的 dbt 清单（安装或修改 dbt 项目后运行；make setup 会运行，qinglian run 也会按需运行）。"""
+    from orchestration.prepare import prepare as prepare_manifest
+
+    console.print(f"dbt 清单已就绪 → {prepare_manifest()}")
+
+
+@app.command()
 def run(
     landing: Annotated[Path | None, typer.Option("--landing", help="落地文件夹（默认 data/landing，不存在时先生成演示数据）")] = None,
     warehouse: WarehouseOpt = None,
