@@ -67,6 +67,10 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "sat_questions": ("marts.kpi_satisfaction_questions", "region_code IN {subtree}"),
     "cases": ("marts.kpi_cases", "region_code IN {subtree}"),
     "scorecard": ("marts.scorecard_quarterly", "body_code = {c}"),
+    "contributions": ("marts.scorecard_contributions", "body_code = {c}"),
+    # The rules are the same for every viewer (DESIGN §5: read from the office's configuration).
+    "rules": ("marts.rules_by_year", "TRUE"),
+    "rule_weights": ("marts.dim_rule_weights", "TRUE"),
     "assessment": ("marts.assessment_annual", "body_code = {c}"),
     "tasks": ("marts.fct_task_status", "owner_code = {c}"),
     "issues": ("marts.fct_inspection_issues", "body_code = {c}"),
@@ -204,50 +208,17 @@ def _src(src: Source | None) -> Source:
 # --- labels -------------------------------------------------------------------------------------
 
 GROUP_LABELS = {"county": "县区", "department": "市直部门"}
-INDICATORS = {
-    # key: (label, score column)
-    "task": ("任务推进率", "task_score"),
-    "coverage": ("清廉单元达标率", "coverage_score"),
-    "rectification": ("整改完成率", "rectification_score"),
-    "timeliness": ("按时报送率", "timeliness_score"),
-    "satisfaction": ("满意度指数", "satisfaction_score"),
-}
 SHORT_LABELS = {"task": "任务推进", "coverage": "单元达标", "rectification": "整改完成", "timeliness": "按时报送",
                 "satisfaction": "满意度"}
-# DESIGN.md §5 default weights; the serving copy does not carry the rules table, so these are shown
-# as the rule weights next to the weights actually applied after renormalising missing indicators.
-DEFAULT_WEIGHTS = {
-    "county": {"task": 25, "coverage": 25, "rectification": 25, "satisfaction": 25},
-    "department": {"task": 45, "rectification": 35, "timeliness": 20},
-}
-_MISSING_ALIASES = {
-    "task": "task", "task_score": "task", "任务推进率": "task", "on_schedule_rate": "task",
-    "coverage": "coverage", "coverage_score": "coverage", "清廉单元达标率": "coverage", "清廉单元覆盖率": "coverage",
-    "unit_coverage": "coverage", "rectification": "rectification", "rectification_score": "rectification",
-    "整改完成率": "rectification", "rectification_rate": "rectification", "timeliness": "timeliness",
-    "timeliness_score": "timeliness", "按时报送率": "timeliness", "timeliness_rate": "timeliness",
-    "satisfaction": "satisfaction", "satisfaction_score": "satisfaction", "满意度指数": "satisfaction",
-    "satisfaction_index": "satisfaction",
-}
 LEVEL_ORDER = {"省": 1, "市": 2, "县": 3, "乡": 4, "村": 5}
 _LEVEL_CASE = "CASE {col} WHEN '省' THEN 1 WHEN '市' THEN 2 WHEN '县' THEN 3 WHEN '乡' THEN 4 WHEN '村' THEN 5 ELSE 9 END"
 
 
-def missing_keys(value: object) -> list[str]:
-    """'satisfaction,coverage' / ['满意度指数'] / None -> indicator keys."""
-    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
-        return []
-    parts = value if isinstance(value, list | tuple) else re.split(r"[,，;；、\s]+", str(value).strip("[]{}"))
-    keys = []
-    for p in parts:
-        p = str(p).strip().strip("'\"")
-        if p:
-            keys.append(_MISSING_ALIASES.get(p, p))
-    return keys
-
-
 def missing_labels(value: object) -> str:
-    return "、".join(INDICATORS[k][0] if k in INDICATORS else k for k in missing_keys(value))
+    """scorecard_quarterly.missing_indicators already holds the Chinese names (joined by 、)."""
+    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
+        return ""
+    return "、".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 def quarter_label(q: str) -> str:
@@ -461,56 +432,63 @@ def snail_history(group: str, src: Source | None = None) -> pd.DataFrame:
 
 
 def breakdown(body_code: str, group: str, quarter: str, src: Source | None = None) -> pd.DataFrame:
-    """Indicator rows for one body and quarter: score, rule weight, applied weight, numerator/denominator."""
-    s = _src(src)
-    sc = scorecard(s, group)
-    row = sc[(sc.body_code == body_code) & (sc.quarter == quarter)]
-    if row.empty:
+    """Indicator rows for one body and quarter, as the warehouse computed them (marts.scorecard_contributions):
+    score, rule weight, weight used after renormalising, weighted score, numerator/denominator, definition.
+    The weighted scores add up to the published composite (a dbt test guarantees it)."""
+    df = _src(src).query(
+        """SELECT indicator_name, score, rule_weight, weight_used, weighted_score, numerator, denominator, definition,
+                  is_missing, rules_version
+           FROM {contributions} WHERE body_group = $g AND body_code = $b AND quarter = $q
+           ORDER BY sort_order, indicator""", g=group, b=body_code, q=quarter)
+    if df.empty:
         return pd.DataFrame()
-    r = row.iloc[0]
-    weights = DEFAULT_WEIGHTS.get(group, {})
-    missing = set(missing_keys(r.missing_indicators))
-    present = {k: w for k, w in weights.items() if k not in missing and pd.notna(r[INDICATORS[k][1]])}
-    total = sum(present.values())
-    year = str(quarter)[:4]
-    nums: dict[str, tuple[object, object, str]] = {}
-    if s.has("task_kpi"):
-        t = s.query("SELECT * FROM {task_kpi} WHERE owner_code = $b AND quarter = $q", b=body_code, q=quarter)
-        if not t.empty:
-            t0 = t.iloc[0]
-            nums["task"] = (t0.tasks_on_schedule, t0.tasks_active, "按序推进或已完成的任务 / 本季度在办任务")
-            nums["timeliness"] = (t0.reports_on_time, t0.reports_due, "季末后10日内报送 / 应报送")
-    if s.has("coverage"):
-        c = s.query("SELECT * FROM {coverage} WHERE region_code = $b AND quarter = $q AND unit_type = '全部'",
-                    b=body_code, q=quarter)
-        if not c.empty:
-            nums["coverage"] = (c.iloc[0].units_standard, c.iloc[0].units_registered, "已达标及示范单元 / 登记单元")
-    if s.has("rect_kpi"):
-        k = s.query("SELECT * FROM {rect_kpi} WHERE body_code = $b AND quarter = $q", b=body_code, q=quarter)
-        if not k.empty:
-            nums["rectification"] = (k.iloc[0].issues_rectified, k.iloc[0].issues_due, "季末前已整改 / 整改时限已到的问题")
-    if s.has("satisfaction"):
-        v = s.query("SELECT * FROM {satisfaction} WHERE region_code = $b AND wave <= $y ORDER BY wave DESC LIMIT 1",
-                    b=body_code, y=year)
-        if not v.empty:
-            v0 = v.iloc[0]
-            note = f"{v0.wave}年度测评，有效回答 {int(v0.valid_answers)} 个，受访 {int(v0.respondents)} 人"
-            if not bool(v0.sample_sufficient):
-                note += "（样本不足，不参与排名）"
-            nums["satisfaction"] = (v0.satisfied_answers, v0.valid_answers, note)
-    rows = []
-    for key, weight in weights.items():
-        label, col = INDICATORS[key]
-        score = r[col]
-        num, den, note = nums.get(key, (None, None, ""))
-        rows.append({
-            "指标": label, "得分": score if pd.notna(score) else None, "规则权重": weight,
-            "实际权重": (weight / total * 100) if key in present and total else 0.0,
-            "加权得分": (score * weight / total) if key in present and total else None,
-            "分子": num, "分母": den, "口径": note,
-            "状态": "缺项（权重已重新分配）" if key not in present else "",
-        })
-    return pd.DataFrame(rows)
+    missing = df.is_missing.fillna(False).astype(bool)
+    return pd.DataFrame({
+        "指标": df.indicator_name, "得分": df.score, "规则权重": df.rule_weight,
+        "实际权重": df.weight_used.fillna(0.0), "加权得分": df.weighted_score,
+        "分子": df.numerator, "分母": df.denominator, "口径": df.definition,
+        "状态": missing.map({True: "缺项（权重已重新分配）", False: ""}),
+    })
+
+
+# --- rules (read from the warehouse, never restated here) ---------------------------------------
+
+
+def rules_for(year: int | str, group: str, src: Source | None = None) -> dict[str, Any] | None:
+    """The rules in force for a year and group (marts.rules_by_year), or None without a published rules table."""
+    s = _src(src)
+    if not s.has("rules"):
+        return None
+    df = s.query("SELECT * FROM {rules} WHERE year = $y AND body_group = $g", y=int(str(year)[:4]), g=group)
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+def _n(value: object) -> str:
+    """A rule value as written in the configuration: 90, 1, 0.5 (no trailing .0)."""
+    return f"{float(value):g}" if value is not None and not pd.isna(value) else "—"
+
+
+def ranking_rules_text(year: int | str, src: Source | None = None) -> str:
+    """One sentence with the year's red flag / snail / veto / near-tie rules of both groups, from the rules table."""
+    c, d = rules_for(year, "county", src), rules_for(year, "department", src)
+    if c is None or d is None:
+        return "每季度分县区、市直部门两组按综合得分排名（规则表未发布）。"
+    veto = (f"有逾期超过{_n(c['veto_days'])}天的问题" if c["veto_days"] == d["veto_days"] else
+            f"有逾期超过{_n(c['veto_days'])}天（县区）/{_n(d['veto_days'])}天（市直部门）的问题")
+    return (f"每季度分县区、市直部门两组按综合得分排名（规则版本 {c['rules_version']}）。"
+            f"红旗：县区前{_n(c['red_flags'])}名、市直部门前{_n(d['red_flags'])}名；"
+            f"蜗牛：县区末{_n(c['snails'])}名、市直部门末{_n(d['snails'])}名；否决：{veto}，不得评红旗；"
+            f"约谈：连续两个季度蜗牛；边界接近：与分界线另一侧对象相差不足{_n(c['near_tie_margin'])}分。")
+
+
+def annual_rules_text(year: int | str, group: str, src: Source | None = None) -> str:
+    r = rules_for(year, group, src)
+    if r is None:
+        return "年度得分 = 四个季度综合得分的平均（缺季度按0计）加红旗分、减蜗牛分（规则表未发布）。"
+    return (f"年度得分 = 四个季度综合得分的平均（缺季度按0计）+ 每面红旗{_n(r['red_flag_bonus'])}分 − "
+            f"每只蜗牛{_n(r['snail_penalty'])}分（0-100）；优秀须 ≥{_n(r['excellent_min_score'])} 分、"
+            f"全年无一票否决且位列本组前{_n(float(r['excellent_quota']) * 100)}%（向下取整，至少1个）；"
+            f"良好 ≥{_n(r['good_min_score'])} 分；合格 ≥{_n(r['pass_min_score'])} 分（规则版本 {r['rules_version']}）。")
 
 
 def task_rows(owner_code: str, quarter: str, src: Source | None = None) -> pd.DataFrame:
@@ -560,7 +538,8 @@ def years(src: Source | None = None) -> list[int]:
 def assessment(year: int, group: str, src: Source | None = None) -> pd.DataFrame:
     """Annual grades with quarterly composites and the year's mean indicator scores beside them."""
     s = _src(src)
-    a = s.query("""SELECT body_code, body_name, annual_score, rank, grade, red_flags, snails, veto, rules_version
+    a = s.query("""SELECT body_code, body_name, annual_score, rank, grade, red_flags, snails, veto, rules_version,
+                          grade_note, excellent_places, group_size
                    FROM {assessment} WHERE year = $y AND body_group = $g ORDER BY rank""", y=int(year), g=group)
     if a.empty:
         return a

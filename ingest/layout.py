@@ -76,8 +76,11 @@ def _compose(parent: list[str], child: list[str], contract: Contract) -> list[st
 def find_layout(head: pl.DataFrame, contract: Contract) -> Layout | None:
     """The best header for a contract among the first rows of a sheet, or None."""
     grid_cols = [c for c in head.columns if c != "_row"]
-    rows = head.select(grid_cols).rows()
-    row_numbers = head["_row"].to_list()
+    return find_layout_rows(head.select(grid_cols).rows(), head["_row"].to_list(), contract)
+
+
+def find_layout_rows(rows: list[tuple], row_numbers: list[int], contract: Contract) -> Layout | None:
+    """`find_layout` on a sheet's first rows as Python values (cells of many sheets are fetched at once)."""
     keys = [[header_key(v) for v in r] for r in rows]
     best: Layout | None = None
     for i in range(min(len(rows), HEADER_SCAN_ROWS)):
@@ -98,7 +101,11 @@ def find_layout(head: pl.DataFrame, contract: Contract) -> Layout | None:
 
 def classify_rows(body: pl.DataFrame, data_cols: list[str]) -> pl.DataFrame:
     """Adds _kind: data | blank | total | footer. Everything after the first footer line is footer."""
-    grid_cols = [c for c in body.columns if c.startswith("c")]
+    return body.with_columns(row_kind([c for c in body.columns if c.startswith("c")], data_cols))
+
+
+def row_kind(grid_cols: list[str], data_cols: list[str]) -> pl.Expr:
+    """The _kind of each row of one sheet's body (grid columns `grid_cols`), as an expression."""
     first_cell = pl.coalesce([pl.col(c) for c in grid_cols]) if grid_cols else pl.lit(None, dtype=pl.String)
     compact_first = first_cell.str.replace_all(r"\s", "")
     footer = compact_first.str.starts_with(FOOTER_PREFIXES[0])
@@ -115,7 +122,7 @@ def classify_rows(body: pl.DataFrame, data_cols: list[str]) -> pl.DataFrame:
         .when(blank).then(pl.lit("blank"))
         .otherwise(pl.lit("data"))
     )
-    return body.with_columns(kind.alias("_kind"))
+    return kind.alias("_kind")
 
 
 _SUBMITTER = re.compile(r"(?:填报|报送|填表)单位[:：]\s*(.+?)(?:\s{2,}|\s+(?:填报|报送|填表|联系|日期|时间)|$)")

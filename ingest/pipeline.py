@@ -36,7 +36,7 @@ from ingest.landing import Entry, LandingError, NotRead, ReadFailed, Vanished, r
 from ingest.limits import Limits
 from ingest.load import CommitFailed, Decision, Journal, connect, load_known_tasks, load_resolver
 from ingest.outcomes import FileOutcome, IngestSummary
-from ingest.parse import ParsedFile, guess_source, parse_bytes
+from ingest.parse import ParsedFile, Prepared, guess_source, parse_bytes, parse_prepared, prepare
 from ingest.readers import read_bytes_grids
 from ingest.resolve import Resolver
 from qinglian.errors import UserError
@@ -73,11 +73,12 @@ def in_scope(period: str | None, quarter: str | None) -> bool:
 
 @dataclass
 class _Read:
-    """One file after reading and parsing: its parse result, or the outcome it already has."""
+    """One file after reading (its cells), then parsing (its parse result), or the outcome it already has."""
 
     entry: Entry
     parsed: ParsedFile | None = None
     outcome: FileOutcome | None = None
+    prepared: Prepared | None = None
 
 
 def _order_key(item: _Read) -> tuple[int, date, int, str]:
@@ -112,7 +113,7 @@ PENDING_BUDGET_BYTES = 256 * 1024 * 1024
 
 
 class _Worker:
-    """Read, hash and parse one entry; pure apart from reading the file (safe on a thread pool)."""
+    """Read, hash and read the cells of one entry; pure apart from reading the file (safe on a thread pool)."""
 
     def __init__(self, landing: Path, journal: Journal, resolver: Resolver, known_tasks: frozenset[str], limits: Limits):
         self.landing, self.journal, self.resolver, self.known_tasks, self.limits = landing, journal, resolver, known_tasks, limits
@@ -139,8 +140,8 @@ class _Worker:
         path = self.landing / e.rel
         if e.source is None:
             return _Read(e, parsed=self._misplaced(e, data, sha, path))
-        return _Read(e, parsed=parse_bytes(data, e.rel, e.source, self.resolver, self.known_tasks, sha256=sha,
-                                           limits=self.limits, path=path))
+        # Parsing waits for the rest of the batch (see _decide): the files of a source are parsed together.
+        return _Read(e, prepared=prepare(data, e.rel, e.source, sha256=sha, limits=self.limits, path=path))
 
     def _misplaced(self, e: Entry, data: bytes, sha: str, path: Path) -> ParsedFile:
         parsed = ParsedFile(path=path, rel=e.rel, source=None, sha256=sha)  # type: ignore[arg-type]
@@ -247,10 +248,45 @@ def _run_stage(landing: Path, journal: Journal, files: list[Entry], limits: Limi
     return halted
 
 
+# Files read before their batch is parsed: bounded by their bytes, so a folder of large files is
+# parsed a few at a time (memory) and one of small files in few batches (speed).
+PARSE_BATCH_BYTES = 16 * 1024 * 1024
+PARSE_BATCH_FILES = 400
+# Decisions committed together: one transaction for many small files instead of one each. Below
+# BATCH_MIN_FILES pending files a stage commits file by file (a few transactions cost nothing).
+BATCH_MIN_FILES = 24
+COMMIT_BATCH_FILES = 200
+COMMIT_BATCH_ROWS = 200_000
+
+
+def _parse_chunks(files: list[Entry]) -> Iterator[list[Entry]]:
+    chunk: list[Entry] = []
+    size = 0
+    for e in files:
+        if chunk and (size + e.size > PARSE_BATCH_BYTES or len(chunk) >= PARSE_BATCH_FILES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(e)
+        size += e.size
+    if chunk:
+        yield chunk
+
+
+def _read_and_parse(work: _Worker, files: list[Entry], on_progress: Callable[[str], None] | None) -> Iterator[_Read]:
+    """Every entry read (on a pool), then the read files of each chunk parsed as one batch."""
+    for chunk in _parse_chunks(files):
+        reads = list(_read_all(work, chunk, on_progress))
+        ready = [r for r in reads if r.prepared is not None]
+        parsed = parse_prepared([r.prepared for r in ready], work.resolver, work.known_tasks, work.limits)
+        for r, p in zip(ready, parsed, strict=True):
+            r.parsed, r.prepared = p, None
+        yield from reads
+
+
 def _decide(journal: Journal, work: _Worker, files: list[Entry], quarter: str | None, report: Callable[[FileOutcome], None],
             on_progress: Callable[[str], None] | None, pending: list[_Read], spill: _Spill) -> str | None:
     halted: str | None = None
-    for item in _read_all(work, files, on_progress):
+    for item in _read_and_parse(work, files, on_progress):
         if item.outcome is not None:
             report(item.outcome)
             if item.outcome.outcome == "failed" and halted is None:
@@ -262,26 +298,80 @@ def _decide(journal: Journal, work: _Worker, files: list[Entry], quarter: str | 
         else:
             spill.hold(item.parsed)
             pending.append(item)
-    for item in sorted(pending, key=_order_key):
-        p = item.parsed
-        assert p is not None
+    ordered = [item.parsed for item in sorted(pending, key=_order_key)]
+    batched = len(ordered) >= BATCH_MIN_FILES
+    i = 0
+    while i < len(ordered):
         if halted is not None:
-            report(_waiting(p, halted))
+            for p in ordered[i:]:
+                report(_waiting(p, halted))
+            break
+        group = _next_group(journal, ordered, i) if batched else ordered[i:i + 1]
+        i += len(group)
+        if len(group) > 1 and _commit_group(journal, group, spill, report):
             continue
-        spill.restore(p)
-        decision = Decision(p, duplicate_of=journal.original_of(p.sha256, p.rel))
-        try:
-            (outcome,) = journal.commit([decision])
-        except CommitFailed as exc:
-            log.warning("文件 %s 未能入库：%s", p.rel, exc, exc_info=exc.__cause__ or exc)
-            outcome = None if exc.transient else _reject_unloadable(journal, p, str(exc))
-            if outcome is None:
-                report(FileOutcome(p.rel, p.source, "failed", p.submitter_name, p.period, message=str(exc)))
-                halted = p.rel
+        for p in group:  # alone, or again one by one after the group's transaction failed
+            if halted is not None:
+                report(_waiting(p, halted))
                 continue
+            halted = _commit_one(journal, p, spill, report)
+    return halted
+
+
+def _next_group(journal: Journal, ordered: list[ParsedFile], start: int) -> list[ParsedFile]:
+    """The files from `start` on that go into one transaction, in the fixed order.
+
+    A group ends before a file whose bytes equal a file loading in this group: a copy is decided
+    only once its original has committed (the journal's rule), so it waits for the next group.
+    """
+    group: list[ParsedFile] = []
+    loading: set[str] = set()
+    rows = 0
+    for p in ordered[start:]:
+        if group and (len(group) >= COMMIT_BATCH_FILES or rows + p.rows_read > COMMIT_BATCH_ROWS):
+            break
+        if p.sha256 in loading:
+            break
+        if journal.original_of(p.sha256, p.rel) is None and p.outcome in ("accepted", "accepted_with_rejects"):
+            loading.add(p.sha256)
+        group.append(p)
+        rows += p.rows_read
+    return group
+
+
+def _commit_group(journal: Journal, group: list[ParsedFile], spill: _Spill, report: Callable[[FileOutcome], None]) -> bool:
+    """Commit a group's decisions in one transaction; False (nothing recorded) if it failed."""
+    for p in group:
+        spill.restore(p)
+    decisions = [Decision(p, duplicate_of=journal.original_of(p.sha256, p.rel)) for p in group]
+    try:
+        outcomes = journal.commit(decisions)
+    except CommitFailed as exc:
+        # Nothing of the group was recorded: its files are committed one by one, so that the one
+        # that cannot be stored gets its own outcome and the others theirs.
+        log.warning("%d 个文件一并入库失败（已全部回退），改为逐个入库：%s", len(group), exc, exc_info=exc.__cause__ or exc)
+        return False
+    for p, outcome in zip(group, outcomes, strict=True):
         report(outcome)
         p.tables, p.rejects = {}, p.rejects.clear()  # committed: the frames are no longer needed
-    return halted
+    return True
+
+
+def _commit_one(journal: Journal, p: ParsedFile, spill: _Spill, report: Callable[[FileOutcome], None]) -> str | None:
+    """Commit one file's decision; returns its path if the run must halt there."""
+    spill.restore(p)
+    decision = Decision(p, duplicate_of=journal.original_of(p.sha256, p.rel))
+    try:
+        (outcome,) = journal.commit([decision])
+    except CommitFailed as exc:
+        log.warning("文件 %s 未能入库：%s", p.rel, exc, exc_info=exc.__cause__ or exc)
+        outcome = None if exc.transient else _reject_unloadable(journal, p, str(exc))
+        if outcome is None:
+            report(FileOutcome(p.rel, p.source, "failed", p.submitter_name, p.period, message=str(exc)))
+            return p.rel
+    report(outcome)
+    p.tables, p.rejects = {}, p.rejects.clear()  # committed: the frames are no longer needed
+    return None
 
 
 class _Spill:

@@ -9,12 +9,14 @@ belongs to every one of them.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import io
 import re
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import fastexcel
@@ -31,7 +33,8 @@ from ingest.limits import (
     inspect_file,
 )
 
-__all__ = ["CSV_SUFFIXES", "EXCEL_SUFFIXES", "SheetGrid", "UnreadableFile", "read_grids", "read_bytes_grids"]
+__all__ = ["CSV_SUFFIXES", "EXCEL_SUFFIXES", "RawSheet", "SheetGrid", "UnreadableFile", "finish_sheets", "read_bytes_grids", "read_grids", "read_raw",
+           "split_grids"]
 
 # CSV fields are bounded by the file size limit, not by the csv module's 128 KiB default: a long
 # cell is then reported on its row, like in an .xlsx, instead of failing the whole file.
@@ -45,44 +48,119 @@ class SheetGrid:
     encoding: str | None = None
 
 
-def _fill_merges(frame: pl.DataFrame, geometry: SheetFacts) -> pl.DataFrame:
-    if not geometry.merges:
-        return frame
-    width = frame.width - 1
-    rows = frame.height
-    offset = 1  # the grid starts at Excel row 1 (skip_rows=0 keeps the rows above the first cell)
+@dataclass
+class RawSheet:
+    """One sheet's cells as the reader gave them (text, not yet cleaned), with what cleaning needs."""
+
+    name: str
+    frame: pl.DataFrame  # the reader's columns, String; row i is Excel row i + 1
+    geometry: SheetFacts | None = None  # merged ranges and where the grid starts (xlsx)
+    excel: bool = True
+    encoding: str | None = None
+    lotus: Callable[[pl.DataFrame], pl.DataFrame] | None = None  # the 1900 date fix, for sheets that need it
+
+
+# A date cell is shown by Excel as 2025-03-31; calamine appends a midnight time.
+_MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
+
+
+def finish_sheets(sheets: list[RawSheet]) -> tuple[pl.DataFrame, list[int]]:
+    """Every sheet's cells cleaned in one Polars pass: one frame of columns c0..cN (the widest
+    sheet's width; a narrower sheet's extra columns are null), `_sid` (the sheet's index in
+    `sheets`) and `_row` (its Excel row number), sheets one after another. Returns the frame and
+    each sheet's first row in it.
+
+    Ledgers are many small files: cleaning each sheet on its own costs a Polars pass per column
+    per sheet, which is what made the ingest many times slower than reading the cells.
+    """
+    if not sheets:
+        return pl.DataFrame(schema={"_sid": pl.Int32, "_row": pl.Int64}), []
+    heights = [s.frame.height for s in sheets]
+    offsets = [0]
+    for h in heights[:-1]:
+        offsets.append(offsets[-1] + h)
+    width = max(s.frame.width for s in sheets)
+    names = [f"c{i}" for i in range(width)]
+    parts = [s.frame.rename(dict(zip(s.frame.columns, names, strict=False))) for s in sheets]
+    grid = pl.concat(parts, how="diagonal") if len(parts) > 1 else parts[0]
+    suspect = _suspect_sheets(grid, heights, [s.lotus is not None for s in sheets])
+    if suspect:
+        for i in suspect:
+            fixed = sheets[i].lotus(sheets[i].frame)
+            parts[i] = fixed.rename(dict(zip(fixed.columns, names, strict=False)))
+        grid = pl.concat(parts, how="diagonal") if len(parts) > 1 else parts[0]
+    sid = pl.Series("_sid", [i for i, h in enumerate(heights) for _ in range(h)], dtype=pl.Int32)
+    csv = [i for i, s in enumerate(sheets) if not s.excel]
+    grid = grid.with_columns(sid).with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_sid").alias("_row"),
+                                               (~pl.col("_sid").is_in(csv) if csv else pl.lit(True)).alias("_xl"))
+
+    def clean(c: str) -> pl.Expr:
+        cell = pl.col(c) if c in grid.columns else pl.lit(None, dtype=pl.String)
+        cell = pl.when(pl.col("_xl")).then(cell.str.replace(_MIDNIGHT, "${1}")).otherwise(cell)
+        return _clean_expr(cell).alias(c)
+
+    grid = grid.select("_sid", "_row", *[clean(c) for c in names])
+    return _fill_merges_all(grid, sheets, offsets), offsets
+
+
+def _suspect_sheets(grid: pl.DataFrame, heights: list[int], fixable: list[bool]) -> list[int]:
+    """Sheets with a cell calamine may have rendered wrong (see _lotus_dates), in one pass."""
+    if not any(fixable) or grid.is_empty():
+        return []
+    cells = [c for c in grid.columns if c.startswith("c")]
+    hit = grid.select(pl.any_horizontal(pl.col(c).str.contains(_SUSPECT_DATE.pattern) for c in cells).fill_null(False).alias("h"))["h"]
+    rows = hit.arg_true().to_list()
+    if not rows:
+        return []
+    starts, at = [], 0
+    for h in heights:
+        starts.append(at)
+        at += h
+    return sorted({i for i in (bisect.bisect_right(starts, r) - 1 for r in rows) if fixable[i]})
+
+
+def _clean_expr(cell: pl.Expr) -> pl.Expr:
+    # NFKC turns full-width digits, brackets and ％ into ASCII; folding spaces keeps "洋 县" = "洋县".
+    return cell.str.normalize("NFKC").str.replace_all(r"[\s\u3000]+", " ").str.strip_chars().replace("", None)
+
+
+def _fill_merges_all(grid: pl.DataFrame, sheets: list[RawSheet], offsets: list[int]) -> pl.DataFrame:
+    """Merged ranges take their top-left value (after cleaning), all sheets in one scatter per column."""
     updates: dict[str, list[tuple[int, str]]] = {}
-    for r1, c1, r2, c2 in geometry.merges:
-        c1g, c2g = c1 - geometry.first_col, c2 - geometry.first_col
-        i1, i2 = r1 - offset, r2 - offset  # grid indexes
-        if c1g < 0 or c1g >= width or i1 < 0 or i1 >= rows:
+    for sheet, offset in zip(sheets, offsets, strict=True):
+        geometry = sheet.geometry
+        if geometry is None or not geometry.merges:
             continue
-        value = frame.item(i1, f"c{c1g}")
-        if value is None:
-            continue
-        for c in range(c1g, min(c2g, width - 1) + 1):
-            for i in range(i1, min(i2, rows - 1) + 1):
-                if (i, c) != (i1, c1g):
-                    updates.setdefault(f"c{c}", []).append((i, value))
+        width, rows = sheet.frame.width, sheet.frame.height
+        for r1, c1, r2, c2 in geometry.merges:
+            c1g, c2g = c1 - geometry.first_col, c2 - geometry.first_col
+            i1, i2 = r1 - 1, r2 - 1  # the grid starts at Excel row 1
+            if c1g < 0 or c1g >= width or i1 < 0 or i1 >= rows:
+                continue
+            value = grid.item(offset + i1, f"c{c1g}")
+            if value is None:
+                continue
+            for c in range(c1g, min(c2g, width - 1) + 1):
+                for i in range(i1, min(i2, rows - 1) + 1):
+                    if (i, c) != (i1, c1g):
+                        updates.setdefault(f"c{c}", []).append((offset + i, value))
     if not updates:
-        return frame
+        return grid
     columns = []
     for col, cells in updates.items():
-        series = frame[col].clone()
+        series = grid[col].clone()
         series.scatter([i for i, _ in cells], [v for _, v in cells])
         columns.append(series)
-    return frame.with_columns(columns)
+    return grid.with_columns(columns)
 
 
-def _finish(frame: pl.DataFrame, first_row: int = 1) -> pl.DataFrame:
-    names = [f"c{i}" for i in range(frame.width)]
-    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
-    # NFKC turns full-width digits, brackets and ％ into ASCII; folding spaces keeps "洋 县" = "洋县".
-    cleaned = [
-        pl.col(c).str.normalize("NFKC").str.replace_all(r"[\s\u3000]+", " ").str.strip_chars().replace("", None).alias(c)
-        for c in names
-    ]
-    return frame.with_columns(cleaned).with_row_index("_row", offset=first_row).with_columns(pl.col("_row").cast(pl.Int64))
+def split_grids(sheets: list[RawSheet], grid: pl.DataFrame, offsets: list[int]) -> list[SheetGrid]:
+    """The cleaned grid back as one frame per sheet, each with its own columns."""
+    out = []
+    for sheet, offset in zip(sheets, offsets, strict=True):
+        names = [f"c{i}" for i in range(sheet.frame.width)]
+        out.append(SheetGrid(sheet.name, grid.slice(offset, sheet.frame.height).select(*names, "_row"), sheet.encoding))
+    return out
 
 
 _ENCRYPTED_WORDS = ("password", "encrypt", "filepass")
@@ -99,7 +177,7 @@ def _open_excel(data: bytes) -> fastexcel.ExcelReader:
         raise FileRejected("无法打开该Excel文件（文件已损坏或不是有效的xlsx/xls文件），请重新导出后再报送") from None
 
 
-def read_excel(data: bytes, facts: FileFacts) -> list[SheetGrid]:
+def read_excel(data: bytes, facts: FileFacts) -> list[RawSheet]:
     reader = _open_excel(data)
     grids = []
     for name in reader.sheet_names:
@@ -123,14 +201,22 @@ def read_excel(data: bytes, facts: FileFacts) -> list[SheetGrid]:
             if (frame.height, frame.width) != (geometry.height, geometry.width):
                 # The grid must be the range measured before reading, or cells would be misplaced.
                 raise FileRejected(f"工作表「{name}」的结构异常，无法准确定位行号；请用 Excel 打开后另存为 .xlsx 再报送")
-            frame = _lotus_dates(frame, data, facts.sheet_paths.get(name, ""), geometry)
-        # A date cell is shown by Excel as 2025-03-31; calamine appends a midnight time.
-        frame = frame.with_columns(pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "${1}") for c in frame.columns)
-        frame = _finish(frame)
-        if geometry is not None:
-            frame = _fill_merges(frame, geometry)
-        grids.append(SheetGrid(name, frame))
+        grids.append(RawSheet(name, frame, geometry, lotus=_LotusFix(data, facts.sheet_paths.get(name, ""), geometry)
+                              if geometry is not None else None))
     return grids
+
+
+@dataclass
+class _LotusFix:
+    """What `_lotus_dates` needs for one sheet; applied only to sheets whose cells look suspect
+    (found for all sheets of a batch in one pass, see finish_sheets)."""
+
+    data: bytes
+    path: str
+    geometry: SheetFacts
+
+    def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return _lotus_dates(frame, self.data, self.path, self.geometry)
 
 
 # calamine renders date cells as "YYYY-MM-DD HH:MM:SS" and gets two kinds wrong: serial 60, which
@@ -197,7 +283,7 @@ def decode_text(raw: bytes) -> tuple[str, str]:
         raise FileRejected("CSV文件编码无法识别，请另存为 UTF-8 或 GBK 编码") from None
 
 
-def read_csv(data: bytes, name: str, limits: Limits) -> list[SheetGrid]:
+def read_csv(data: bytes, name: str, limits: Limits) -> list[RawSheet]:
     text, encoding = decode_text(data)
     columns: list[list[str | None]] = []
     rows = 0
@@ -220,17 +306,24 @@ def read_csv(data: bytes, name: str, limits: Limits) -> list[SheetGrid]:
     del text
     if not columns:
         return []
-    frame = _finish(pl.DataFrame({f"c{i}": col for i, col in enumerate(columns)}, schema={f"c{i}": pl.String for i in range(len(columns))}))
-    return [SheetGrid(name.rsplit("/", 1)[-1].rsplit(".", 1)[0], frame, encoding)]
+    frame = pl.DataFrame({f"c{i}": col for i, col in enumerate(columns)}, schema={f"c{i}": pl.String for i in range(len(columns))})
+    return [RawSheet(name.rsplit("/", 1)[-1].rsplit(".", 1)[0], frame, excel=False, encoding=encoding)]
 
 
-def read_bytes_grids(data: bytes, name: str, limits: Limits | None = None, facts: FileFacts | None = None) -> tuple[list[SheetGrid], FileFacts]:
-    """Grids of a file given as bytes: every limit first, then the reader its content calls for."""
+def read_raw(data: bytes, name: str, limits: Limits | None = None, facts: FileFacts | None = None) -> tuple[list[RawSheet], FileFacts]:
+    """A file's sheets as the reader gives them: every limit first, then the reader its content calls for."""
     limits = limits or Limits.from_env()
     facts = facts or inspect_file(data, name, limits)
     if facts.kind in ("xlsx", "xls"):
         return read_excel(data, facts), facts
     return read_csv(data, name, limits), facts
+
+
+def read_bytes_grids(data: bytes, name: str, limits: Limits | None = None, facts: FileFacts | None = None) -> tuple[list[SheetGrid], FileFacts]:
+    """Cleaned grids of one file given as bytes (the batch ingest cleans many files' sheets at once)."""
+    sheets, facts = read_raw(data, name, limits, facts)
+    grid, offsets = finish_sheets(sheets)
+    return split_grids(sheets, grid, offsets), facts
 
 
 def read_grids(path, limits: Limits | None = None) -> list[SheetGrid]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
 _BRACKETED = re.compile(r"[(\[【][^)\]】]*[)\]】]")
@@ -26,6 +27,7 @@ def clean(value: str | None) -> str | None:
     return text or None
 
 
+@lru_cache(maxsize=1 << 16)  # header cells repeat across every file of a source
 def header_key(value: str | None) -> str:
     """A header cell reduced to what identifies the column.
 

@@ -6,7 +6,7 @@ that folder. dagster-dbt's event stream is not used: it turns every one of dbt's
 lines into a Dagster event and echoes it to stdout, which costs as much as the build. Instead
 run_results.json, written once at the end,, gives each model's outcome: a materialisation per model
 built, and one Chinese failure naming the models and tests that failed. The warehouse's rules are
-installed first when the rules configuration exists (qinglian.rules).
+installed first (qinglian.rules).
 """
 
 from __future__ import annotations
@@ -34,11 +34,9 @@ def run_folder(run_id: str) -> Path:
 
 
 def _install_rules(warehouse: Path) -> None:
-    try:
-        from qinglian.rules import install_rules  # the rules configuration (issue 13), when present
-    except ImportError:
-        return
+    """The office's rules configuration, validated, becomes the warehouse's rules tables (dbt sources)."""
     from qinglian.errors import UserError
+    from qinglian.rules import install_rules
 
     try:
         install_rules(warehouse)

@@ -215,7 +215,7 @@ def _log_failure(warehouse: Path, quarter: str, serving: Path, message: str) -> 
 # exports) sees the marts, the rules they were computed with, the publish and check logs, and the
 # ingest outcomes and rejects that trace figures back to files (lineage of the rows lives in the marts'
 # file/sheet/row columns). Raw rows, staging and intermediate stay in the warehouse.
-PUBLISHED_SCHEMAS = ("marts", "rules", "seeds", "ops")
+PUBLISHED_SCHEMAS = ("marts", "rules", "ops")
 PUBLISHED_RAW_TABLES = ("ingest_files", "ingest_rejects")
 
 

@@ -1,7 +1,7 @@
 """`qinglian build`: run the dbt project (staging → intermediate → marts, with all tests) on a warehouse.
 
-dbt runs in-process through its programmatic entry point (`dbtRunner`). One `dbt build` loads
-the rules seeds (always fully refreshed, see dbt_project.yml), builds every model, and runs the
+dbt runs in-process through its programmatic entry point (`dbtRunner`). The rules configuration
+is validated and written to the warehouse first (qinglian.rules); one `dbt build` then builds every model, and runs the
 data tests and the unit tests in dependency order. The warehouse path reaches the dbt profile
 through QINGLIAN_WAREHOUSE, which is set for the duration of the call only.
 """
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 RAW_TABLES = ("ingest_files", "regions", "departments", "tasks", "task_progress", "units", "inspections",
               "survey_responses", "survey_answers", "cases")
 
-_KIND_ZH = {"model": "模型", "seed": "规则种子", "test": "数据测试", "unit_test": "单元测试", "snapshot": "快照"}
+_KIND_ZH = {"model": "模型", "test": "数据测试", "unit_test": "单元测试", "snapshot": "快照"}
 
 
 class BuildError(UserError):
@@ -69,7 +69,6 @@ class BuildResult:
             + (f"、{self.tests_errored} 项出错" if self.tests_errored else "")
             + f"；单元测试 {self.unit_tests_passed} 项通过"
             + (f"、{self.unit_tests_failed} 项未通过" if self.unit_tests_failed else "")
-            + f"；规则种子 {self.seeds_ok} 个已加载"
         ]
         lines += [f"  ✗ {m}" for m in self.failures]
         lines += [f"  ! {m}" for m in self.warnings]
@@ -187,18 +186,22 @@ def _summarise(run_result: object, elapsed: float) -> BuildResult:
 
 def build_marts(warehouse: Path, select: str | None = None, vars: dict | None = None, quiet: bool = True,
                 *, exclude: str | None = None, target_path: Path | None = None, project_dir: Path | None = None,
-                raise_on_failure: bool = False) -> BuildResult:
-    """Run `dbt build` (seeds, models, data tests, unit tests) on `warehouse`.
+                raise_on_failure: bool = False, rules: Path | str | None = None) -> BuildResult:
+    """Run `dbt build` (models, data tests, unit tests) on `warehouse`, after loading the rules.
 
     select / exclude: dbt selections (e.g. "+scorecard_quarterly", "resource_type:test");
     vars: dbt vars (e.g. {"quarter": "2025Q2"}: accepted, every quarter is always rebuilt);
     target_path: where dbt writes its artifacts (default dbt_project/target; tests pass a private
     folder so that parallel runs never share one); project_dir: another copy of the dbt project
-    (tests edit a copy's rules). Returns the counts; raises BuildError when dbt cannot run at
+    (tests edit a copy's models); rules: the office's rules file (default QINGLIAN_RULES, see
+    qinglian.rules), validated and written to the warehouse's rules schema first. Returns the counts; raises BuildError when dbt cannot run at
     all, and also when anything fails if raise_on_failure is set.
     """
     warehouse = Path(warehouse).resolve()
     check_warehouse(warehouse)
+    from qinglian.rules import install_rules
+
+    install_rules(warehouse, override=rules)  # a bad rules file stops here, in Chinese, before dbt
     from dbt.cli.main import dbtRunner
 
     project = Path(project_dir or DBT_PROJECT_DIR).resolve()

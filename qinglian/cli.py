@@ -369,6 +369,10 @@ from qinglian.security.cli import register as _register_security  # noqa: E402  
 
 _register_security(app)
 
+from qinglian.rules.cli import register as _register_rules  # noqa: E402  qinglian rules show|validate
+
+_register_rules(app)
+
 
 # --- the entry point -------------------------------------------------------------------------------
 

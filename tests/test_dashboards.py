@@ -205,7 +205,7 @@ def test_ranking_drill_down_to_submitted_rows(env: dict) -> None:
     at.selectbox(key="rank_body").set_value("610723000000").run()
     bd = frame_with(at, "分母").set_index("指标")
     assert (bd.loc["任务推进率", "分子"], bd.loc["任务推进率", "分母"]) == (2, 4)
-    assert (bd.loc["清廉单元达标率", "分子"], bd.loc["清廉单元达标率", "分母"]) == (5, 6)
+    assert (bd.loc["清廉单元覆盖率", "分子"], bd.loc["清廉单元覆盖率", "分母"]) == (5, 6)
     assert (bd.loc["整改完成率", "分子"], bd.loc["整改完成率", "分母"]) == (2, 3)
     assert bd.loc["满意度指数", "得分"] == pytest.approx(79.5)
     assert bd["加权得分"].sum() == pytest.approx(69.875, abs=0.02)

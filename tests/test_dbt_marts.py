@@ -2,7 +2,7 @@
 
 The raw layer is built with plain INSERTs, `qinglian.build.build_marts` runs `dbt build`
 (seeds, 44 models, data tests, unit tests) into it, and every figure below was computed by hand
-from the fixture's story (see the table in the fixture's docstring). Rules: 2025.1 —
+from the fixture's story (see the table in the fixture's docstring). Rules: the shipped defaults (config/rules.yaml, version 默认) —
 county weights T 25 / C 25 / R 25 / S 25, department T 45 / R 35 / P 20; 2 red flags and
 2 snails for counties, 3 and 3 for departments; veto when an issue is > 90 days overdue;
 near tie under 1 point; annual +1 per red flag, −1 per snail; 优秀 ≥ 90 within floor(20%).
@@ -54,15 +54,17 @@ def test_build_runs_every_model_test_and_unit_test(built: tuple[Path, object]) -
     _, result = built
     assert result.success, str(result)
     assert result.models_ok >= 44 and result.models_error == 0
-    assert result.seeds_ok == 2
     assert result.unit_tests_passed >= 18 and result.unit_tests_failed == 0
     assert result.tests_passed >= 190 and result.tests_failed == 0 and result.tests_errored == 0
     assert "构建成功" in str(result)
 
 
-def test_schemas_are_exactly_staging_intermediate_marts_and_seeds(con: duckdb.DuckDBPyConnection) -> None:
+def test_schemas_are_exactly_staging_intermediate_marts_and_rules(con: duckdb.DuckDBPyConnection) -> None:
     schemas = {r[0] for r in rows(con, "select distinct table_schema from information_schema.tables")}
-    assert {"raw", "staging", "intermediate", "marts", "seeds"} <= schemas
+    assert {"raw", "staging", "intermediate", "marts", "rules"} <= schemas
+    intermediate = {r[0] for r in rows(con, "select distinct table_type from information_schema.tables "
+                                            "where table_schema = 'intermediate'")}
+    assert intermediate == {"VIEW"}  # logic, not exposed
     kinds = dict(rows(con, "select table_schema || '.' || table_name, table_type from information_schema.tables "
                            "where table_schema = 'marts'"))
     assert all(kind == "BASE TABLE" for kind in kinds.values()), kinds
@@ -220,34 +222,57 @@ def test_a_ledger_with_two_data_sheets(con: duckdb.DuckDBPyConnection) -> None:
     ]
 
 
-def _wilson(satisfied: int, n: int) -> tuple[float, float]:
+def _wilson(satisfied: float, n: float) -> tuple[float, float]:
     p = satisfied / n
     centre, half = p + Z * Z / (2 * n), Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
     return round((centre - half) / (1 + Z * Z / n), 6), round((centre + half) / (1 + Z * Z / n), 6)
 
 
-def _normal(scores: list[float]) -> tuple[float, float]:
-    n, mean = len(scores), sum(scores) / len(scores)
-    sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / (n - 1))
-    return round(max(mean - Z * sd / math.sqrt(n), 0), 4), round(min(mean + Z * sd / math.sqrt(n), 100), 4)
+def _by_respondent(respondents: list[list[int]]) -> tuple:
+    """DESIGN §4 written out per respondent: each inner list is one person's valid scores.
+
+    Returns (rate_ci_low, rate_ci_high, index, index_ci_low, index_ci_high): the index interval is
+    R ± z·√V(R) with V(R) = n/(n−1)·Σ(y_i − R·m_i)²/M²; the rate interval is Wilson on
+    n_eff = M / max(1, V_cl(p) / (p(1−p)/M)).
+    """
+    valid = [r for r in respondents if r]
+    n, big_m = len(valid), sum(len(r) for r in valid)
+    y = [sum(r) for r in valid]
+    s = [sum(1 for a in r if a >= 60) for r in valid]
+    ratio, p = sum(y) / big_m, sum(s) / big_m
+    v_index = n / (n - 1) * sum((yi - ratio * len(r)) ** 2 for yi, r in zip(y, valid, strict=True)) / big_m**2
+    v_rate = n / (n - 1) * sum((si - p * len(r)) ** 2 for si, r in zip(s, valid, strict=True)) / big_m**2
+    srs = p * (1 - p) / big_m
+    deff = max(v_rate / srs, 1.0) if srs > 0 else 1.0
+    half = Z * math.sqrt(v_index)
+    return (*_wilson(p * big_m / deff, big_m / deff), round(ratio, 4),
+            round(max(ratio - half, 0), 4), round(min(ratio + half, 100), 4))
 
 
 def test_satisfaction(con: duckdb.DuckDBPyConnection) -> None:
     sql = ("select respondents, valid_respondents, valid_answers, satisfied_answers, satisfaction_rate, rate_ci_low, "
            "rate_ci_high, satisfaction_index, index_ci_low, index_ci_high, sample_sufficient "
            "from marts.kpi_satisfaction where region_code = ? and wave = '2025'")
-    # 汉台区: 40 × (很满意 100, 满意 80) → index 90, every valid answer satisfied
-    assert one(con, sql, [HT]) == (40, 40, 80, 80, 1.0, *_wilson(80, 80), 90.0, *_normal([100, 80] * 40), True)
-    # 南郑区: 20 × (满意, 满意) + 20 × (满意, 不了解) → 60 valid answers all 80: sd 0, interval [80, 80]
+    # 汉台区: 40 × (很满意 100, 满意 80): every respondent alike → index 90 with a zero-width interval
+    assert one(con, sql, [HT]) == (40, 40, 80, 80, 1.0, *_wilson(80, 80), 90.0, 90.0, 90.0, True)
+    # 南郑区: 20 × (满意, 满意) + 20 × (满意, 不了解) → 60 valid answers all 80: interval [80, 80]
     assert one(con, sql, [NZ]) == (40, 40, 60, 60, 1.0, *_wilson(60, 60), 80.0, 80.0, 80.0, True)
     # 城固县: 20 × (80, 60) + 20 × (60, 30) → 4600 / 80 = 57.5; satisfied 40 + 20 = 60 of 80
-    assert one(con, sql, [CG]) == (40, 40, 80, 60, 0.75, *_wilson(60, 80), 57.5,
-                                   *_normal([80, 60] * 20 + [60, 30] * 20), True)
+    cg = _by_respondent([[80, 60]] * 20 + [[60, 30]] * 20)
+    assert cg[2] == 57.5
+    assert one(con, sql, [CG]) == (40, 40, 80, 60, 0.75, cg[0], cg[1], *cg[2:], True)
+    # by hand: residuals y − 57.5·2 are ±25 → V(R) = 40/39 · 40 · 625 / 80² = 4.00641, half-width z·2.00160 = 3.9231
+    assert cg[3:] == (53.5769, 61.4231)
+    # the rate: s − 0.75·2 = ±0.5 → V_cl = 40/39 · 10 / 6400, SRS 0.1875 / 80 → deff 0.6838 floored to 1
+    assert cg[:2] == _wilson(60, 80)
     # 西乡县: 12 × (不满意 30, 满意 80) + one respondent who answered only 不了解 → 12 valid respondents < 30
-    assert one(con, sql, [XX]) == (13, 12, 24, 12, 0.5, *_wilson(12, 24), 55.0, *_normal([30, 80] * 12), False)
+    xx = _by_respondent([[30, 80]] * 12 + [[]])
+    assert one(con, sql, [XX]) == (13, 12, 24, 12, 0.5, xx[0], xx[1], 55.0, *xx[3:], False)
+    # each respondent is one satisfied and one not: s_i − 0.5·2 = 0 → deff 1; index residuals 0 → [55, 55]
+    assert xx[3:] == (55.0, 55.0) and xx[:2] == _wilson(12, 24)
     # 洋县 includes its town 洋州街道 (10 respondents: shown, but 样本不足 on its own)
     assert one(con, sql, [YX])[:4] == (40, 40, 80, 80)
-    assert one(con, sql, ["610723001000"])[7:] == (70.0, *_normal([80, 60] * 10), False)
+    assert one(con, sql, ["610723001000"])[7:] == (70.0, 70.0, 70.0, False)
     # 汉中市: everything; index 24720 / 324
     assert one(con, sql, [CITY])[:4] == (173, 172, 324, 292)
     assert one(con, sql, [CITY])[7] == round(24720 / 324, 4)
@@ -376,7 +401,7 @@ def test_scorecard(con: duckdb.DuckDBPyConnection, group_quarter: tuple[str, str
                     "missing_indicators from marts.scorecard_quarterly where body_group = ? and quarter = ? order by rank",
                [group, quarter])
     assert got == SCORECARD[group_quarter]
-    assert {r[0] for r in rows(con, "select distinct rules_version from marts.scorecard_quarterly")} == {"2025.1"}
+    assert {r[0] for r in rows(con, "select distinct rules_version from marts.scorecard_quarterly")} == {"默认"}
 
 
 def test_scorecard_explains_itself(con: duckdb.DuckDBPyConnection) -> None:
@@ -414,17 +439,17 @@ def test_scorecard_explains_itself(con: duckdb.DuckDBPyConnection) -> None:
 #   D03 (55 + 77.5 + 67.5 + 77.5)/4 = 69.375;  D05 (60 + 50 + 37.5 + 50)/4 = 49.375 − 4 = 45.375 → 不合格
 
 ANNUAL = [
-    ("county", HT, "汉台区", 2025, 100.0, 1, "优秀", 4, 0, False, "2025.1"),
-    ("county", YX, "洋县", 2025, 92.0, 2, "良好", 2, 0, True, "2025.1"),
-    ("county", NZ, "南郑区", 2025, 77.8125, 3, "合格", 1, 1, False, "2025.1"),
-    ("county", CG, "城固县", 2025, 71.75, 4, "合格", 1, 3, True, "2025.1"),
-    ("county", XX, "西乡县", 2025, 43.9167, 5, "不合格", 0, 4, False, "2025.1"),
-    ("department", "D01", "市纪委监委", 2025, 97.125, 1, "优秀", 4, 0, False, "2025.1"),
-    ("department", "D06", "市国资委", 2025, 72.1154, 2, "合格", 2, 2, False, "2025.1"),
-    ("department", "D02", "市委组织部", 2025, 71.875, 3, "合格", 2, 2, True, "2025.1"),
-    ("department", "D04", "市卫健委", 2025, 71.875, 4, "合格", 2, 2, False, "2025.1"),
-    ("department", "D03", "市教育局", 2025, 69.375, 5, "合格", 2, 2, False, "2025.1"),
-    ("department", "D05", "市住建局", 2025, 45.375, 6, "不合格", 0, 4, True, "2025.1"),
+    ("county", HT, "汉台区", 2025, 100.0, 1, "优秀", 4, 0, False, "默认"),
+    ("county", YX, "洋县", 2025, 92.0, 2, "良好", 2, 0, True, "默认"),
+    ("county", NZ, "南郑区", 2025, 77.8125, 3, "合格", 1, 1, False, "默认"),
+    ("county", CG, "城固县", 2025, 71.75, 4, "合格", 1, 3, True, "默认"),
+    ("county", XX, "西乡县", 2025, 43.9167, 5, "不合格", 0, 4, False, "默认"),
+    ("department", "D01", "市纪委监委", 2025, 97.125, 1, "优秀", 4, 0, False, "默认"),
+    ("department", "D06", "市国资委", 2025, 72.1154, 2, "合格", 2, 2, False, "默认"),
+    ("department", "D02", "市委组织部", 2025, 71.875, 3, "合格", 2, 2, True, "默认"),
+    ("department", "D04", "市卫健委", 2025, 71.875, 4, "合格", 2, 2, False, "默认"),
+    ("department", "D03", "市教育局", 2025, 69.375, 5, "合格", 2, 2, False, "默认"),
+    ("department", "D05", "市住建局", 2025, 45.375, 6, "不合格", 0, 4, True, "默认"),
 ]
 
 

@@ -91,7 +91,7 @@ def test_flag_counts_per_group_and_quarter_are_as_configured(con) -> None:
         select s.body_group, s.quarter, count(*) filter (where flag = '红旗'), count(*) filter (where flag = '蜗牛'),
                any_value(r.red_flags), any_value(r.snails), count(*)
         from marts.scorecard_quarterly s
-        join seeds.ranking_rules r on r.body_group = s.body_group and r.year = s.year
+        join marts.rules_by_year r on r.body_group = s.body_group and r.year = s.year
         group by all order by all""").fetchall()
     assert {(g, q) for g, q, *_ in rows} == {(g, f"2025Q{i}") for g in ("county", "department") for i in range(1, 5)}
     for group, quarter, reds, snails, want_reds, want_snails, bodies in rows:

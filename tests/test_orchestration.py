@@ -68,10 +68,13 @@ def _tick(day: datetime):
     (datetime(2025, 10, 10, 8, 0), "2025Q3"),
     (datetime(2026, 1, 10, 8, 0), "2025Q4"),
 ])
-def test_schedule_runs_the_quarter_that_just_ended_from_its_report_deadline(deadline: datetime, quarter: str) -> None:
+def test_schedule_runs_the_quarter_that_just_ended_from_its_report_deadline(deadline: datetime, quarter: str,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The 10th day after quarter end (Beijing time): the run of the quarter that ended; the day before,
     nothing; a later day (a server that was down on the 10th) asks again under the same run key, which
     Dagster launches once."""
+    monkeypatch.delenv("QINGLIAN_RULES", raising=False)
+    monkeypatch.delenv("QINGLIAN_ENV", raising=False)
     tz = ZoneInfo("Asia/Shanghai")
     day = deadline.replace(tzinfo=tz)
     before = _tick(day - timedelta(days=1))
@@ -85,6 +88,17 @@ def test_schedule_runs_the_quarter_that_just_ended_from_its_report_deadline(dead
     # schedule decides by the Beijing calendar day.
     assert isinstance(_tick(datetime(deadline.year, deadline.month, 9, 23, 30, tzinfo=tz)), SkipReason)
     assert isinstance(_tick(datetime(deadline.year, deadline.month, 10, 0, 30, tzinfo=tz).astimezone(ZoneInfo("UTC"))), RunRequest)
+
+
+def test_the_schedule_day_comes_from_the_rules_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An office that sets report_deadline_days: 15 is run on the 15th day after quarter end, not the 10th."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("default:\n  report_deadline_days: 15\n", encoding="utf-8")
+    monkeypatch.setenv("QINGLIAN_RULES", str(rules))
+    tz = ZoneInfo("Asia/Shanghai")
+    assert isinstance(_tick(datetime(2025, 7, 14, 8, tzinfo=tz)), SkipReason)
+    request = _tick(datetime(2025, 7, 15, 8, tzinfo=tz))
+    assert isinstance(request, RunRequest) and request.tags["qinglian/quarter"] == "2025Q2"
 
 
 def test_partitions_start_at_the_configured_first_quarter(monkeypatch: pytest.MonkeyPatch) -> None:

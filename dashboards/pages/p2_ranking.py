@@ -61,7 +61,8 @@ def _drill(src: data.Source, rk: pd.DataFrame, group: str, quarter: str) -> None
         if not bd["状态"].astype(bool).any():
             bd = bd.drop(columns="状态")
         ui.table(bd, f"得分构成_{names[body]}_{quarter}", key="breakdown",
-                 caption="综合得分 = Σ 指标得分 × 实际权重；缺项指标的权重按比例分配给其余指标（默认规则权重）。")
+                 caption=f"综合得分 = Σ 加权得分 = Σ 指标得分 × 实际权重 ÷ 100；缺项指标的权重按比例分配给其余指标"
+                         f"（规则权重取自规则版本 {row.rules_version}）。")
     with st.expander("重点任务报送明细（任务推进率、按时报送率的来源）"):
         t = data.task_rows(body, quarter, src)
         if t.empty:
@@ -97,9 +98,7 @@ def _drill(src: data.Source, rk: pd.DataFrame, group: str, quarter: str) -> None
 
 
 def render() -> None:
-    src = ui.page_start("红旗/蜗牛榜",
-                        "每季度分县区、市直部门两组按综合得分排名。红旗：前列；蜗牛：末位；否决：有逾期90天以上问题，"
-                        "不得评红旗；约谈：连续两个季度蜗牛；边界接近：与分界线另一侧对象相差不足1分。")
+    src = ui.page_start("红旗/蜗牛榜", "每季度分县区、市直部门两组按综合得分排名，并可查看每个对象的得分构成和原始报送。")
     c1, c2 = st.columns([1, 2])
     with c1:
         quarter = ui.quarter_select(src, key="rank_quarter")
@@ -108,6 +107,7 @@ def render() -> None:
     if quarter is None:
         ui.empty("排名")
         return
+    st.caption(data.ranking_rules_text(quarter, src))
     rk = data.ranking(quarter, group, src)
     if rk.empty:
         ui.empty(f"{data.GROUP_LABELS[group]}排名")

@@ -12,15 +12,8 @@ GRADES = ["优秀", "良好", "合格", "不合格"]
 GRADE_COLOURS = {"优秀": "#C0392B", "良好": "#2E86C1", "合格": "#28B463", "不合格": "#7F8C8D"}
 
 
-def excellent_quota(group_size: int) -> int:
-    """§5: 优秀 only within the top 20 % of the group, rounded down, at least one."""
-    return max(1, int(group_size * 0.2)) if group_size else 0
-
-
 def render() -> None:
-    src = ui.page_start("年度考核",
-                        "年度得分 = 四个季度综合得分的平均（缺季度按0计）+ 每面红旗1分 − 每只蜗牛1分（0-100）；"
-                        "优秀须 ≥90 分、全年无一票否决且位列本组前20%（向下取整，至少1个）。")
+    src = ui.page_start("年度考核", "各考核对象的年度得分、等次、排名和指标构成；规则取自本年度的考核规则配置。")
     yrs = data.years(src)
     if not yrs:
         ui.empty("年度考核")
@@ -30,6 +23,7 @@ def render() -> None:
         year = ui.filter_select("年度", list(reversed(yrs)), key="annual_year", format_func=lambda y: f"{y}年度")
     with c2:
         group = ui.group_select(src, key="annual_group")
+    st.caption(data.annual_rules_text(year, group, src))
     a = data.assessment(year, group, src)
     if a.empty:
         ui.empty(f"{data.GROUP_LABELS[group]}年度考核")
@@ -40,7 +34,7 @@ def render() -> None:
         "一票否决": ui.yes(a.veto, "否决"),
     })
     extra = a.drop(columns=["body_code", "body_name", "annual_score", "rank", "grade", "red_flags", "snails", "veto",
-                            "rules_version"])
+                            "rules_version", "grade_note", "excellent_places", "group_size"])
     extra = extra.dropna(axis=1, how="all").round(2)
     table = pd.concat([base, extra], axis=1)
     table["规则版本"] = a.rules_version
@@ -52,7 +46,7 @@ def render() -> None:
         st.info("县区用户仅显示本县的年度考核结果；全组等次分布由市清廉办查看。")
         return
     counts = a.grade.value_counts().reindex(GRADES, fill_value=0)
-    quota = excellent_quota(len(a))
+    quota = int(a.excellent_places.iloc[0])  # the warehouse's count: floor(quota × group size), at least 1
     fig = go.Figure(go.Bar(x=GRADES, y=counts.values, text=counts.values, marker_color=[GRADE_COLOURS[g] for g in GRADES],
                            name="实际"))
     fig.add_hline(y=quota, line_dash="dash", line_color=ui.RED,
@@ -60,11 +54,11 @@ def render() -> None:
     fig.update_layout(yaxis_title="个数", xaxis_title="等次", showlegend=False)
     ui.count_axis(fig, float(max(counts.max(), quota)) * 1.15)
     ui.chart(fig, key="grade_dist", height=320)
-    over = a[(a.annual_score >= 90) & (a.grade != "优秀")]
-    msg = (f"{data.GROUP_LABELS[group]}共 {len(a)} 个考核对象，优秀名额 {quota} 个（20% 向下取整，至少1个），"
+    over = a[a.grade_note.notna()]  # reached the 优秀 line, graded lower by the quota or a veto
+    msg = (f"{data.GROUP_LABELS[group]}共 {int(a.group_size.iloc[0])} 个考核对象，优秀名额 {quota} 个，"
            f"实际评定优秀 {int(counts['优秀'])} 个。")
     if not over.empty:
-        msg += " 年度得分达到90分但因名额或一票否决未评优秀：" + "、".join(map(ui.md, over.body_name)) + "。"
+        msg += " 年度得分达到优秀线但因名额或一票否决未评优秀：" + "、".join(map(ui.md, over.body_name)) + "。"
     st.caption(msg)
 
 

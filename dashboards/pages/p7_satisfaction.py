@@ -1,4 +1,4 @@
-"""满意度: index and rate with 95 % intervals by region; regions under 30 respondents marked 样本不足."""
+"""满意度: index and rate with 95 % intervals by region; regions under the rules' min_sample respondents marked 样本不足."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ from dashboards import data, ui
 INSUFFICIENT = "样本不足"
 
 
+def _min_sample(df: pd.DataFrame) -> str:
+    """The wave's minimum sample from the warehouse (kpi_satisfaction.min_sample, a rules value)."""
+    values = df["min_sample"].dropna().unique() if "min_sample" in df.columns else []
+    return "、".join(str(int(v)) for v in sorted(values)) or "—"
+
+
 def _interval_chart(df: pd.DataFrame, value: str, low: str, high: str, title: str, key: str,
                     scale: float = 1.0, rng: tuple[float, float] = (0, 100)) -> None:
     """Dots with 95 % interval whiskers, one row per region; insufficient samples in grey and labelled."""
@@ -19,7 +25,7 @@ def _interval_chart(df: pd.DataFrame, value: str, low: str, high: str, title: st
     ok = d.sample_sufficient.fillna(False).astype(bool)
     fig = go.Figure()
     for mask, name, colour, suffix in ((ok, "样本充足", ui.RED, ""),
-                                       (~ok, f"{INSUFFICIENT}（<30人，不参与排名）", ui.GREY, f"（{INSUFFICIENT}）")):
+                                       (~ok, f"{INSUFFICIENT}（<{_min_sample(d)}人，不参与排名）", ui.GREY, f"（{INSUFFICIENT}）")):
         part = d[mask]
         if part.empty:
             continue
@@ -59,7 +65,7 @@ def _questions(wave: str, regions: pd.Series, src: data.Source) -> None:
                     labels={"x": "题目", "y": "", "color": "满意度指数"})
     fig.update_traces(text=t.values, texttemplate="%{text}")
     ui.chart(fig, key="sat_questions", height=max(240, 80 + 36 * len(z)))
-    st.caption("带 \\* 的格为样本不足（该题有效回答少于30人）。题目编号与问卷模板一致（Q1…Q10）。")
+    st.caption(f"带 \\* 的格为样本不足（该题有效回答少于{_min_sample(shown)}个）。题目编号与问卷模板一致（Q1…Q10）。")
     table = pd.DataFrame({
         "区划": shown.region_name, "题目": shown.question.map(labels), "有效回答": shown.valid_answers,
         "满意率(%)": (shown.satisfaction_rate * 100).round(1), "满意度指数": shown.satisfaction_index.round(1),
@@ -97,7 +103,7 @@ def render() -> None:
                         scale=100, rng=(max(0.0, float(view.rate_ci_low.min()) * 100 - 5), 100))
     insufficient = ~w.sample_sufficient.fillna(False).astype(bool)
     if insufficient.any():
-        st.warning(f"{INSUFFICIENT}：" + "、".join(map(ui.md, w[insufficient].region_name)) + "（有效受访者少于30人，结果仅供参考，不参与排名）")
+        st.warning(f"{INSUFFICIENT}：" + "、".join(map(ui.md, w[insufficient].region_name)) + f"（有效受访者少于{_min_sample(w)}人，结果仅供参考，不参与排名）")
     table = pd.DataFrame({
         "区划": w.region_name, "层级": w.region_level, "受访人数": w.respondents, "有效回答": w.valid_answers,
         "满意回答": w.satisfied_answers, "满意率(%)": (w.satisfaction_rate * 100).round(1),

@@ -45,9 +45,6 @@ quarterly_job = define_asset_job(
 
 # When the schedule looks (a deployment setting: QINGLIAN_SCHEDULE_CRON; a test points it at every minute).
 DEFAULT_SCHEDULE_CRON = "0 8 * * *"
-# Reports are due by the 10th day after quarter end (DESIGN §4).
-# TODO(rules): read report_deadline_days from qinglian.rules once the rules configuration is on main.
-RUN_DAY_AFTER_QUARTER_END = 10
 
 
 def schedule_cron() -> str:
@@ -55,8 +52,12 @@ def schedule_cron() -> str:
 
 
 def report_deadline(quarter: str) -> date:
-    """The day a quarter's reports are due, and its scheduled run starts."""
-    return quarter_end(quarter) + timedelta(days=RUN_DAY_AFTER_QUARTER_END)
+    """The day a quarter's reports are due (the rules' report_deadline_days after quarter end, one value
+    per year for both groups: DESIGN §4, qinglian.rules), and its scheduled run starts."""
+    from qinglian.rules import load_rules
+
+    days = load_rules().in_force(int(quarter[:4]), "county").report_deadline_days
+    return quarter_end(quarter) + timedelta(days=int(days))
 
 
 def scheduled_quarter(day: date) -> "str | None":
@@ -70,7 +71,7 @@ def run_tags(quarter: str, trigger: str) -> dict[str, str]:
 
 
 @schedule(job=quarterly_job, cron_schedule=schedule_cron(), execution_timezone=TIMEZONE,
-          default_status=DefaultScheduleStatus.RUNNING, description="上一季度报送截止日（季末后第10天）起运行该季度，每季度一次")
+          default_status=DefaultScheduleStatus.RUNNING, description="上一季度报送截止日（规则配置 report_deadline_days，默认季末后第10天）起运行该季度，每季度一次")
 def quarterly_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
     day = context.scheduled_execution_time.astimezone(_tz()).date()
     quarter = scheduled_quarter(day)

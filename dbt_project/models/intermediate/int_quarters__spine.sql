@@ -35,8 +35,5 @@ select
     -- D in DESIGN §4: every "at quarter end" figure is taken at this date
     last_day(make_date(cast(quarter_index // 4 as integer), cast(quarter_index % 4 * 3 + 3 as integer), 1))
                                                                 as quarter_end_date,
-    -- reports are on time when submitted by the 10th day after the quarter end
-    cast(last_day(make_date(cast(quarter_index // 4 as integer), cast(quarter_index % 4 * 3 + 3 as integer), 1))
-         + interval 10 day as date)                             as report_due_date,
     {{ quarter_label('quarter_index - 1') }}                    as previous_quarter
 from spine

@@ -1,51 +1,34 @@
--- The ranking rules in force for every year the warehouse has data for (quarters and survey
--- waves), per assessment group. The row used for a year is the rules row of that year or, if
--- there is none, of the latest earlier year; a year before the first rules year falls back
--- to the first one. Editing 2026's row therefore never touches a 2025 figure.
+-- The rules in force for every year the warehouse has data for (quarters and survey waves), per
+-- assessment group: the version whose from_year is the latest on or before the year, else the
+-- default rules (from_year null). A version configured for 2026 therefore never touches a 2025
+-- figure. The values come from the office's rules configuration (schema rules, see
+-- qinglian/rules); nothing here restates a rule.
 with data_years as (
     select distinct year from {{ ref('int_quarters__spine') }}
     union
     select distinct wave_year from {{ ref('int_survey__responses') }} where wave_year is not null
 ),
 
-rules as (
-    select * from {{ ref('ranking_rules') }}
-),
-
-rule_years as (
-    select distinct body_group, year as rules_year from rules
+rule_sets as (
+    select * from {{ source('rules', 'rule_sets') }}
 ),
 
 chosen as (
     select
         data_years.year,
-        rule_years.body_group,
-        coalesce(
-            max(rule_years.rules_year) filter (where rule_years.rules_year <= data_years.year),
-            min(rule_years.rules_year)
-        ) as rules_year
+        groups.body_group,
+        max(rule_sets.from_year) filter (where rule_sets.from_year <= data_years.year) as from_year
     from data_years
-    cross join rule_years
-    group by data_years.year, rule_years.body_group
+    cross join (select distinct body_group from rule_sets) as groups
+    left join rule_sets on rule_sets.body_group = groups.body_group
+    group by data_years.year, groups.body_group
 )
 
 select
     chosen.year,
     chosen.body_group,
-    chosen.rules_year,
-    rules.rules_version,
-    rules.red_flags,
-    rules.snails,
-    rules.veto_days,
-    rules.near_tie_margin,
-    rules.red_flag_bonus,
-    rules.snail_penalty,
-    rules.excellent_min_score,
-    rules.good_min_score,
-    rules.pass_min_score,
-    rules.excellent_quota,
-    rules.min_sample
+    rule_sets.* exclude (body_group, source_file)
 from chosen
-inner join rules
-    on rules.year = chosen.rules_year
-   and rules.body_group = chosen.body_group
+inner join rule_sets
+    on rule_sets.body_group = chosen.body_group
+   and rule_sets.from_year is not distinct from chosen.from_year

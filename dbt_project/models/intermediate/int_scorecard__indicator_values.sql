@@ -37,7 +37,9 @@ latest_wave as (
         satisfaction.wave,
         satisfaction.satisfaction_index,
         satisfaction.sample_sufficient,
-        satisfaction.valid_respondents
+        satisfaction.valid_respondents,
+        satisfaction.valid_answers,
+        satisfaction.score_sum
     from body_quarters
     inner join {{ ref('kpi_satisfaction') }} as satisfaction
         on satisfaction.region_code = body_quarters.body_code
@@ -72,6 +74,9 @@ select
     latest_wave.wave                                    as satisfaction_wave,
     latest_wave.valid_respondents                       as satisfaction_respondents,
     latest_wave.sample_sufficient                       as satisfaction_sample_sufficient,
+    -- the index's own numerator and denominator (not the 满意率 counts)
+    case when latest_wave.sample_sufficient then latest_wave.score_sum end     as satisfaction_score_sum,
+    case when latest_wave.sample_sufficient then latest_wave.valid_answers end as satisfaction_valid_answers,
     -- 样本不足: shown in kpi_satisfaction but not used for ranking (DESIGN §4)
     case when latest_wave.sample_sufficient then latest_wave.satisfaction_index end
                                                         as satisfaction_index

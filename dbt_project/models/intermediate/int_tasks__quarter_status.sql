@@ -36,9 +36,10 @@ task_quarters as (
         quarters.quarter,
         quarters.quarter_index,
         quarters.quarter_end_date,
-        quarters.report_due_date
+        due.report_due_date
     from tasks
     cross join quarters
+    inner join {{ ref('int_quarters__report_due') }} as due on due.quarter = quarters.quarter
     where tasks.issued_date is null or tasks.issued_date <= quarters.quarter_end_date
 )
 

@@ -6,7 +6,8 @@ select
     quarter_index,
     quarter_start_date,
     quarter_end_date,
-    report_due_date,
+    due.report_due_date,
     previous_quarter,
     cast(year as varchar) || '年第' || ['一', '二', '三', '四'][quarter_num] || '季度' as quarter_label
 from {{ ref('int_quarters__spine') }}
+left join {{ ref('int_quarters__report_due') }} as due using (quarter)
