@@ -60,6 +60,8 @@ def _run_locked(landing: Path, warehouse: Path, quarter: str, console: Console, 
     from orchestration.partitions import partition_key
     from orchestration.resources import WarehouseResource
 
+    # Dagster's preview/beta warnings are for developers: into the log file, not onto the terminal.
+    logging.captureWarnings(True)
     resource = WarehouseResource(warehouse_path=str(warehouse), landing_path=str(landing),
                                  serving_path=str(serving or serving_path(warehouse)))
     job = build_definitions(resource).get_job_def("quarterly_job")
