@@ -44,6 +44,8 @@ UNAVAILABLE = "系统暂时无法使用：状态目录或审计日志不可读�
 PAGES = [
     ("驾驶舱", "p1_overview.py", "总览", "overview", ":material/dashboard:"),
     ("驾驶舱", "p2_ranking.py", "红旗/蜗牛榜", "ranking", ":material/flag:"),
+    ("驾驶舱", "p11_warnings.py", "风险预警", "warnings", ":material/warning:"),
+    ("驾驶舱", "p12_supervision.py", "督办", "supervision", ":material/assignment_late:"),
     ("驾驶舱", "p3_annual.py", "年度考核", "annual", ":material/workspace_premium:"),
     ("专项指标", "p4_tasks.py", "重点任务", "tasks", ":material/task_alt:"),
     ("专项指标", "p5_units.py", "清廉单元", "units", ":material/domain:"),
@@ -58,7 +60,13 @@ ADMIN_PAGES = [
     ("系统管理", "admin_audit.py", "审计日志", "audit", ":material/policy:"),
 ]
 ACCOUNT_PAGE = ("账号", "my_account.py", "我的账号", "account", ":material/person:")
-EVERY_PAGE = [*PAGES, *ADMIN_PAGES, ACCOUNT_PAGE]
+# The submission loop (issue 14): submitters upload; the office (and a county, for itself) follows up.
+PORTAL_PAGES = [
+    ("数据报送", "portal_upload.py", "数据报送", "upload", ":material/upload_file:"),
+    ("数据报送", "portal_history.py", "报送记录", "submissions", ":material/receipt_long:"),
+]
+STATUS_PAGE = ("数据与通报", "portal_status.py", "报送情况", "submission-status", ":material/checklist:")
+EVERY_PAGE = [*PAGES, STATUS_PAGE, *ADMIN_PAGES, *PORTAL_PAGES, ACCOUNT_PAGE]
 LOGIN_URL = "login"
 KNOWN_URLS = {LOGIN_URL, *(url for _, _, _, url, _ in EVERY_PAGE)}
 
@@ -66,10 +74,12 @@ KNOWN_URLS = {LOGIN_URL, *(url for _, _, _, url, _ in EVERY_PAGE)}
 def pages_for(viewer: Scope) -> list[tuple[str, str, str, str, str]]:
     """The pages a role may open; a page not listed is not routable for that viewer."""
     if viewer.reads_data:
-        return [*PAGES, ACCOUNT_PAGE] if viewer.role != "dev" else PAGES
+        return [*PAGES, STATUS_PAGE, ACCOUNT_PAGE] if viewer.role != "dev" else [*PAGES, STATUS_PAGE]
     if viewer.is_admin:
-        return [*ADMIN_PAGES, ACCOUNT_PAGE]
-    return [ACCOUNT_PAGE]  # submitter: the upload portal joins here (issue 14)
+        return [*ADMIN_PAGES, STATUS_PAGE, ACCOUNT_PAGE]
+    if viewer.role == "submitter":
+        return [*PORTAL_PAGES, ACCOUNT_PAGE]
+    return [ACCOUNT_PAGE]
 
 
 @st.cache_resource(show_spinner=False)
@@ -212,11 +222,13 @@ def _signed_in(viewer: Scope) -> None:
         st.rerun()  # the logout button was pressed while rendering the sidebar
     ui.watermark(viewer)
     allowed = pages_for(viewer)
+    ui.NAV_PAGES.clear()
     sections: dict[str, list[st.Page]] = {}
     views: dict[str, tuple[str, bool]] = {}  # page title -> (url, denied)
     for i, (section, file, title, url, icon) in enumerate(allowed):
-        sections.setdefault(section, []).append(
-            st.Page(PAGES_DIR / file, title=title, url_path=url, icon=icon, default=(i == 0)))
+        page_obj = st.Page(PAGES_DIR / file, title=title, url_path=url, icon=icon, default=(i == 0))
+        sections.setdefault(section, []).append(page_obj)
+        ui.NAV_PAGES[file] = page_obj  # for ui.page_link (a page's links into its drill-downs)
         views[title] = (url, False)
     # A page the role lacks still has its URL: it answers 无权访问 (and nothing of the page runs).
     hidden = []
@@ -233,7 +245,7 @@ def _signed_in(viewer: Scope) -> None:
         redirect = st.Page(lambda: st.switch_page(home), title="登录", url_path=LOGIN_URL, visibility="hidden")
         hidden.append(redirect)
     sections[allowed[0][0]].extend(hidden)
-    page = st.navigation(sections)
+    page = st.navigation(sections, expanded=True)  # every page listed: no English "View N more"
     if page is not redirect:
         auth.welcome_notice()  # shown once, on the page the viewer lands on
     try:
@@ -246,7 +258,7 @@ def _signed_in(viewer: Scope) -> None:
 
 def main() -> None:
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/account_balance:", layout="wide",
-                       initial_sidebar_state="expanded")
+                       initial_sidebar_state="auto")  # collapsed on a phone
     # Also set by `qinglian dashboard`; repeated here for a bare `streamlit run`: the tables' built-in CSV
     # download would bypass the watermark, the audit log and the formula escaping of our xlsx exports.
     st.set_option("client.disableDataExport", True)

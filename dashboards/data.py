@@ -84,6 +84,9 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "dq_failures": ("ops.dq_failures", "submitter IN {subtree}"),
     # The publish log says when and which quarter was published, nothing about any county.
     "publish_log": ("ops.publish_log", "TRUE"),
+    # The upload portal (dashboards/portal_data.py): task list with deadlines, the quarters' due dates.
+    "task_list": ("marts.dim_tasks", "owner_code = {c}"),
+    "quarter_dates": ("marts.dim_quarters", "TRUE"),
 }
 _RAW_TABLE = re.compile(r"\b(marts|raw|ops|main|information_schema)\s*\.", re.IGNORECASE)
 
@@ -481,6 +484,16 @@ def ranking_rules_text(year: int | str, src: Source | None = None) -> str:
             f"约谈：连续两个季度蜗牛；边界接近：与分界线另一侧对象相差不足{_n(c['near_tie_margin'])}分。")
 
 
+def veto_days_text(quarter: str, src: Source | None = None) -> str:
+    """The year's veto threshold as a user reads it: '90天', or '90天（县区）/60天（市直部门）'."""
+    c, d = rules_for(quarter, "county", src), rules_for(quarter, "department", src)
+    if c is None or d is None:
+        return "否决天数"
+    if c["veto_days"] == d["veto_days"]:
+        return f"{_n(c['veto_days'])}天"
+    return f"{_n(c['veto_days'])}天（县区）/{_n(d['veto_days'])}天（市直部门）"
+
+
 def annual_rules_text(year: int | str, group: str, src: Source | None = None) -> str:
     r = rules_for(year, group, src)
     if r is None:
@@ -616,7 +629,7 @@ def overdue_issues(quarter: str, src: Source | None = None) -> pd.DataFrame:
     """Open issues past their deadline at the quarter end, most overdue first."""
     return _src(src).query(
         """SELECT body_code, body_group, issue_code, inspected_body, region_code, category, description, found_date,
-                  deadline, status, days_overdue, file_path, sheet, row_number
+                  deadline, status, days_overdue, exceeds_veto, escalation_stage, file_path, sheet, row_number
            FROM {issues}
            WHERE quarter = $q AND NOT coalesce(rectified_at_d, FALSE) AND coalesce(days_overdue, 0) > 0
            ORDER BY days_overdue DESC, body_code, issue_code""", q=quarter)

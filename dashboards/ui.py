@@ -16,25 +16,21 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import auth, data, downloads, exports
+from dashboards import auth, colours, data, downloads, exports
 from dashboards import watermark as wmk
 from dashboards.exports import to_xlsx
 from qinglian.security.scope import Scope
 
 CJK_FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
-RED = "#C0392B"
+# Colours mean one thing (dashboards/colours.py): red is the red flag's only; snails have their own.
+RED = colours.RED_FLAG
 GREY = "#95A5A6"
-PALETTE = ["#C0392B", "#2E86C1", "#28B463", "#D68910", "#7D3C98", "#17A589", "#CA6F1E", "#566573"]
+PALETTE = colours.SERIES
 # Words, not emoji: the servers and the PDF font have CJK glyphs but no colour-emoji font.
-FLAG_COLOURS = {"红旗": RED, "蜗牛": "#7F8C8D", "无": "#2E86C1"}
-_CELL_STYLES = {
-    "红旗": "background-color: #FADBD8; color: #922B21; font-weight: 600",
-    "蜗牛": "background-color: #E5E8E8; color: #424949; font-weight: 600",
-    "否决": "color: #922B21; font-weight: 600",
-    "约谈": "color: #9A7D0A; font-weight: 600",
-    "边界接近": "background-color: #FCF3CF; color: #7D6608",
-    "样本不足": "color: #7F8C8D; font-style: italic",
-}
+FLAG_COLOURS = colours.FLAG_COLOURS
+_CELL_STYLES = {word: f"background-color: {bg}; color: {fg}; font-weight: 600"
+                for word, (fg, bg) in colours.MARKS.items()}
+_CELL_STYLES["样本不足"] = "color: #7F8C8D; font-style: italic"
 
 
 def page_start(title: str, caption: str | None = None) -> data.Source:
@@ -51,6 +47,20 @@ def page_start(title: str, caption: str | None = None) -> data.Source:
     if caption:
         st.caption(caption)
     return src
+
+
+# file name -> the st.Page the navigation registered this run (set by app.py); a page the viewer's role
+# cannot open is not in it, so its link is plain text.
+NAV_PAGES: dict[str, Any] = {}
+
+
+def page_link(file: str, label: str, icon: str | None = None) -> None:
+    """A line that opens another page (its drill-down); plain text where that page is not available."""
+    target = NAV_PAGES.get(file)
+    if target is None:
+        st.markdown(label)
+    else:
+        st.page_link(target, label=label, icon=icon)
 
 
 def empty(what: str) -> None:
@@ -232,10 +242,24 @@ def _marker_style(value: object) -> str:
 
 
 def _num_text(v: object) -> str:
-    """Floats without trailing zeros (96.62, 100, 86.5); missing as —."""
+    """Floats with 2 decimals everywhere (96.62, 100.00, 86.50): one format, no stripped zeros; missing as —."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return "—"
-    return f"{float(v):.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
+    return f"{float(v):.2f}" if isinstance(v, float) else str(v)
+
+
+def text_px(values: Sequence[object], label: str = "") -> int:
+    """Pixels a column needs to show its longest text in full (CJK 14px a character, others 8px)."""
+    def w(t: str) -> int:
+        return sum(15 if ord(ch) > 0x2E80 else 8 for ch in t)
+    longest = max([w(str(v)) for v in values if v is not None and not (isinstance(v, float) and pd.isna(v))] + [w(label)],
+                  default=60)
+    return longest + 28
+
+
+def name_column(values: Sequence[object], label: str = "名称") -> Any:
+    """A body-name column: pinned on the left and wide enough that no name is ever cut."""
+    return st.column_config.TextColumn(label, width=text_px(values, label), pinned=True)
 
 
 def _auto_config(df: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:

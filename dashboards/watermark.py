@@ -27,7 +27,6 @@ from qinglian.security.audit import OFFICE_TZ
 from qinglian.security.scope import Scope
 
 GREY = "#7F8C8D"
-PDF_FONT = "STSong-Light"  # reportlab's built-in CID font, as the bulletin uses
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,6 @@ class Watermark:
 
     @property
     def lines(self) -> tuple[str, str]:
-        # "|", not "·": the PDF's CID font has no glyph for the middle dot
         second = self.time_text if self.scope == "全部" else f"{self.time_text} | 范围：{self.scope}"
         return self.who, second
 
@@ -160,19 +158,18 @@ def xlsx_properties(wb: Any, wm: Watermark) -> None:
 # --- PDF --------------------------------------------------------------------------------------------
 
 
-def _register_pdf_font(font: str) -> None:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+def _pdf_font(wm: Watermark) -> str:
+    """An embedded CJK font covering the watermark's text (dashboards/pdf_fonts.py)."""
+    from dashboards import pdf_fonts
 
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    return pdf_fonts.register(f"查看/导出：{wm.text}")
 
 
-def draw_pdf(canvas: Any, wm: Watermark, width: float, height: float, font: str = PDF_FONT) -> None:
+def draw_pdf(canvas: Any, wm: Watermark, width: float, height: float, font: str | None = None) -> None:
     """Diagonal repeated text and a footer line on one reportlab canvas page (usable in onPage too)."""
     from reportlab.lib.colors import Color
 
-    _register_pdf_font(font)
+    font = font or _pdf_font(wm)
     canvas.saveState()
     canvas.setFillColor(Color(0.45, 0.48, 0.5, alpha=0.13))
     canvas.setFont(font, 13)
@@ -193,7 +190,26 @@ def draw_pdf(canvas: Any, wm: Watermark, width: float, height: float, font: str 
     canvas.restoreState()
 
 
-def stamp_pdf(data: bytes, wm: Watermark, font: str = PDF_FONT) -> bytes:
+def _own_font_names(mark: Any) -> Any:
+    """Rename the watermark page's font resources (/F1 -> /QLWF1) so that merging it onto a page
+    whose own fonts reportlab also called /F1… cannot swap one embedded subset for the other."""
+    import re
+
+    from pypdf.generic import DictionaryObject, NameObject
+
+    resources = mark["/Resources"]
+    fonts = resources.get("/Font")
+    if not fonts:
+        return mark
+    fonts = fonts.get_object()
+    renamed = DictionaryObject({NameObject(f"/QLW{str(k)[1:]}"): v for k, v in fonts.items()})
+    resources[NameObject("/Font")] = renamed
+    stream = mark["/Contents"].get_object()  # reportlab writes one content stream per page
+    stream.set_data(re.sub(rb"/(F\d+(?:\+\d+)?)(?=[\s/\[<(])", rb"/QLW\1", stream.get_data()))
+    return mark
+
+
+def stamp_pdf(data: bytes, wm: Watermark, font: str | None = None) -> bytes:
     """Every page of a PDF under the watermark; the viewer also goes into the document's metadata."""
     from pypdf import PdfReader, PdfWriter
     from reportlab.pdfgen import canvas as rl_canvas
@@ -205,11 +221,12 @@ def stamp_pdf(data: bytes, wm: Watermark, font: str = PDF_FONT) -> bytes:
         size = (float(page.mediabox.width), float(page.mediabox.height))
         if size not in marks:
             buf = io.BytesIO()
-            c = rl_canvas.Canvas(buf, pagesize=size)
+            font = font or _pdf_font(wm)
+            c = rl_canvas.Canvas(buf, pagesize=size, initialFontName=font, pageCompression=0)
             draw_pdf(c, wm, *size, font=font)
             c.showPage()
             c.save()
-            marks[size] = PdfReader(io.BytesIO(buf.getvalue())).pages[0]
+            marks[size] = _own_font_names(PdfReader(io.BytesIO(buf.getvalue())).pages[0])
         page.merge_page(marks[size], over=True)
     meta = dict(reader.metadata or {})
     meta.update({"/Subject": f"查看/导出：{wm.text}", "/Keywords": f"qinglian-watermark;{wm.username}"})

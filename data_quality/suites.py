@@ -40,12 +40,6 @@ SURVEY_MODES = ("电话", "网络", "入户")
 CASE_SCOPES = ("累计", "当季")
 SURVEY_ANSWERS = {"很满意": 5, "满意": 4, "基本满意": 3, "不满意": 2, "很不满意": 1, "不了解": 0}
 BODY_GROUPS = ("county", "department")
-FLAGS = ("红旗", "蜗牛")
-GRADES = ("优秀", "良好", "合格", "不合格")
-# The lowest annual score each grade allows (DESIGN §5); 优秀 also needs rank and no veto.
-GRADE_MIN_SCORE = {"优秀": 90, "良好": 80, "合格": 60, "不合格": 0}
-# Red flags / snails per group and quarter when no ranking_rules seed says otherwise (DESIGN §5).
-DEFAULT_FLAG_COUNTS: dict[str, tuple[int, int]] = {"county": (2, 2), "department": (3, 3)}
 
 QUARTER_REGEX = r"^\d{4}Q[1-4]$"
 REGION_CODE_REGEX = r"^\d{12}$"
@@ -562,7 +556,13 @@ def raw_suites() -> dict[str, FrameSuite]:
                                  _survey_responses(), _survey_answers(), _cases())}
 
 
-# --- marts suites ---
+# --- marts: presence only ---
+# The marts are guarded by dbt (enforced model contracts and data tests on every build: rates in
+# [0, 1], numerator <= denominator, flag counts from the rules, every body ranked, grades, the
+# composite = Σ contributions); a failing dbt test fails the build and nothing is published.
+# Great Expectations guards what comes in (raw). Before publishing, the gate only confirms that
+# every DESIGN §7 table is there with its contract columns.
+
 
 MART_COLUMNS: dict[str, tuple[str, ...]] = {
     "kpi_task_progress": ("owner_code", "owner_group", "quarter", "tasks_active", "tasks_on_schedule", "on_schedule_rate",
@@ -585,160 +585,11 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
                           "snails", "veto", "rules_version"),
 }
 
-MART_GRAIN: dict[str, tuple[str, ...]] = {
-    "kpi_task_progress": ("owner_group", "owner_code", "quarter"),
-    "kpi_unit_coverage": ("region_code", "unit_type", "quarter"),
-    "kpi_rectification": ("body_group", "body_code", "quarter"),
-    "kpi_satisfaction": ("region_code", "wave"),
-    "kpi_satisfaction_questions": ("region_code", "wave", "question"),
-    "kpi_cases": ("region_code", "quarter"),
-    "scorecard_quarterly": ("body_group", "body_code", "quarter"),
-    "assessment_annual": ("body_group", "body_code", "year"),
-}
-
-_RATIOS: dict[str, tuple[tuple[str, str], ...]] = {
-    "kpi_task_progress": (("tasks_on_schedule", "tasks_active"), ("tasks_completed", "tasks_due"),
-                          ("reports_on_time", "reports_due")),
-    "kpi_unit_coverage": (("units_started", "units_registered"), ("units_standard", "units_registered"),
-                          ("units_model", "units_registered"), ("units_standard", "units_started"),
-                          ("units_model", "units_standard")),
-    "kpi_rectification": (("issues_rectified", "issues_due"), ("issues_on_time", "issues_due"),
-                          ("overdue_open", "issues_due")),
-    "kpi_satisfaction": (("satisfied_answers", "valid_answers"),),
-    "kpi_satisfaction_questions": (("satisfied_answers", "valid_answers"), ("valid_answers", "answers")),
-}
-
-_SCORES: dict[str, tuple[str, ...]] = {
-    "kpi_satisfaction": ("satisfaction_index", "index_ci_low", "index_ci_high"),
-    "kpi_satisfaction_questions": ("satisfaction_index", "index_ci_low", "index_ci_high"),
-    "scorecard_quarterly": ("composite_score", "task_score", "coverage_score", "rectification_score",
-                            "timeliness_score", "satisfaction_score"),
-    "assessment_annual": ("annual_score",),
-}
-
-_COUNTS: dict[str, tuple[str, ...]] = {
-    "kpi_task_progress": ("tasks_active", "tasks_due", "reports_due"),
-    "kpi_unit_coverage": ("units_registered",),
-    "kpi_rectification": ("issues_due", "overdue_open", "max_days_overdue"),
-    "kpi_satisfaction": ("respondents", "valid_answers"),
-    "kpi_cases": ("petitions", "clues", "talks", "cases_filed", "punished", "form1", "form2", "form3", "form4",
-                  "cases_per_10k", "detained", "transferred", "recovered_10k_yuan"),
-    "assessment_annual": ("red_flags", "snails"),
-}
-
-
-def is_rate_column(column: str) -> bool:
-    """Every *_rate column (and the other shares and rate bounds) must lie in [0, 1]."""
-    return column.endswith(("_rate", "_share")) or column in ("rate_ci_low", "rate_ci_high")
-
-
 def mart_suites(columns_by_table: Mapping[str, tuple[str, ...]]) -> dict[str, FrameSuite]:
-    """Suites for every table in schema marts, given the columns each currently has.
-
-    Rate checks follow the columns actually present, so a new *_rate column is covered the day it
-    appears; the §7 tables also get their contract, grain, ratio and ranking checks.
-    """
+    """One presence suite per DESIGN §7 table: the table and its contract columns exist."""
     suites: dict[str, FrameSuite] = {}
-    tables = dict.fromkeys([*MART_COLUMNS, *columns_by_table])
-    for table in tables:
-        present = tuple(columns_by_table.get(table, ()))
+    for table, columns in MART_COLUMNS.items():
         b = _Builder("marts", table)
-        if table in MART_COLUMNS:
-            b.exists(*MART_COLUMNS[table])
-        if table in MART_GRAIN:
-            b.grain(MART_GRAIN[table])
-        for col in (*MART_COLUMNS.get(table, ()), *present):
-            if is_rate_column(col) and not any(c.check_id == b._id(col, "rate_range") for c in b.checks):
-                b.rate(col)
-        for num, den in _RATIOS.get(table, ()):
-            b.ratio(num, den)
-        for col in _SCORES.get(table, ()):
-            b.score(col)
-        for col in _COUNTS.get(table, ()):
-            b.non_negative(col)
-        _mart_specific(b, table)
-        grain = MART_GRAIN.get(table, ())
-        suites[table] = FrameSuite(f"marts.{table}", f"marts.{table}", "marts", tuple(b.checks), grain,
-                                   MART_COLUMNS.get(table, ()))
-    if "scorecard_quarterly" in suites:
-        suites["scorecard_quarterly#flags"] = _scorecard_flags()
-        suites["scorecard_quarterly#ranking"] = _scorecard_ranking()
+        b.exists(*columns)
+        suites[table] = FrameSuite(f"marts.{table}", f"marts.{table}", "marts", tuple(b.checks), (), columns)
     return suites
-
-
-def _mart_specific(b: _Builder, table: str) -> None:
-    if table == "kpi_task_progress":
-        b.in_set("owner_group", BODY_GROUPS)
-    elif table == "kpi_unit_coverage":
-        b.in_set("unit_type", (*UNIT_TYPES, "全部"))
-        b.in_set("region_level", REGION_LEVELS)
-    elif table == "kpi_rectification":
-        b.in_set("body_group", BODY_GROUPS)
-    elif table == "kpi_satisfaction":
-        # The interval must contain its estimate; a violation is a formula slip, not a wrong rate.
-        b.not_before("satisfaction_rate", "rate_ci_low", "rate_ci_low", severity=WARNING,
-                     fix_zh="置信区间下限大于满意率，请检查 Wilson 区间的计算")
-        b.not_after("satisfaction_rate", "rate_ci_high", "rate_ci_high", severity=WARNING,
-                    fix_zh="置信区间上限小于满意率，请检查 Wilson 区间的计算")
-    elif table == "scorecard_quarterly":
-        b.in_set("body_group", BODY_GROUPS)
-        b.in_set("flag", FLAGS, allowed_zh="红旗、蜗牛或空")
-        b.non_negative("margin", severity=WARNING)
-        b.not_null("rules_version", severity=WARNING)
-        b.add(Check(
-            "marts.scorecard_quarterly.flag.no_red_flag_under_veto", "flags", gxe.ExpectColumnValuesToBeInSet,
-            {"column": "red_flag_under_veto", "value_set": [False]}, BLOCKING, "flag",
-            "检查被一票否决的考核对象没有获得红旗",
-            "一票否决的对象不能评红旗，红旗应顺延给下一名；请检查排名模型后重新构建", "一票否决对象获得红旗",
-            value_columns=("flag", "veto"),
-        ))
-    elif table == "assessment_annual":
-        b.in_set("body_group", BODY_GROUPS)
-        b.in_set("grade", GRADES)
-        b.add(Check(
-            "marts.assessment_annual.rank.not_null", "rank", gxe.ExpectColumnValuesToNotBeNull, {"column": "rank"},
-            BLOCKING, "rank", "检查年度考核每个对象都有名次", "名次为空说明年度排名模型有误，请检查后重新构建",
-            "名次为空",
-        ))
-        b.add(Check(
-            "marts.assessment_annual.grade.score_floor", "grade", gxe.ExpectColumnPairValuesAToBeGreaterThanB,
-            {"column_A": "annual_score", "column_B": "grade_min_score", "or_equal": True,
-             "ignore_row_if": "either_value_is_missing"},
-            BLOCKING, "grade", "检查年度考核等次与年度得分相符（默认优秀≥90、良好≥80、合格≥60，以考核规则配置为准）",
-            "等次高于得分允许的等次，请检查考核等次规则后重新构建", "等次与得分不符",
-            value_columns=("grade", "annual_score"),
-        ))
-
-
-def _scorecard_flags() -> FrameSuite:
-    """Per group and quarter: the configured number of red flags and snails, no more, no less."""
-    checks = []
-    for col, name in (("red_flags", "红旗"), ("snails", "蜗牛")):
-        checks.append(Check(
-            f"marts.scorecard_quarterly.{col}.configured_count", "flags", gxe.ExpectColumnPairValuesToBeEqual,
-            {"column_A": col, "column_B": f"expected_{col}", "ignore_row_if": "both_values_are_missing"},
-            BLOCKING, "flag",
-            f"检查每个季度每组（县区/部门）的{name}数量等于考核规则规定的数量（默认县区2个、部门3个）",
-            f"{name}数量与规则不符，请检查排名模型或 ranking_rules 配置后重新构建，未修正前不发布季度通报",
-            f"{name}数量与规则不符", value_columns=(col, f"expected_{col}", "rules_source"),
-        ))
-    return FrameSuite("marts.scorecard_quarterly#flags", "marts.scorecard_quarterly", "marts", tuple(checks),
-                      ("body_group", "quarter"))
-
-
-def _scorecard_ranking() -> FrameSuite:
-    """Every assessed body is ranked every quarter, and ranks run 1..n without gaps or ties."""
-    checks = (
-        Check("marts.scorecard_quarterly.rank.every_body_ranked", "rank", gxe.ExpectColumnValuesToNotBeNull,
-              {"column": "rank"}, BLOCKING, "rank",
-              "检查每个季度每个考核对象（考核对象名录中的、或当季报送了数据的）都在季度排名中且有名次",
-              "缺少排名的对象会从通报中消失，请检查评分模型（是否漏了该对象或该季度）后重新构建",
-              "该对象本季度没有排名", value_columns=("rank",)),
-        Check("marts.scorecard_quarterly.rank.consecutive", "rank", gxe.ExpectColumnPairValuesToBeEqual,
-              {"column_A": "rank", "column_B": "expected_rank", "ignore_row_if": "either_value_is_missing"},
-              BLOCKING, "rank", "检查每个季度每组的名次从1开始连续、不重复、不跳号",
-              "名次有重复或跳号，请检查排名的并列处理规则（先比整改率，再比任务推进率，再比编码）后重新构建",
-              "名次重复或跳号", value_columns=("rank", "expected_rank")),
-    )
-    return FrameSuite("marts.scorecard_quarterly#ranking", "marts.scorecard_quarterly", "marts", checks,
-                      ("body_group", "body_code", "quarter"))

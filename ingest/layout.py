@@ -34,6 +34,7 @@ def _alias_rank(contract: Contract) -> dict[str, tuple[str, int]]:
 
 
 _RANKS = {name: _alias_rank(c) for name, c in CONTRACTS.items()}
+_SIGNATURES = {name: frozenset(_RANKS[name][header_key(s)][0] for s in c.signature) for name, c in CONTRACTS.items()}
 
 
 def _match(keys: list[str], contract: Contract) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
@@ -82,10 +83,16 @@ def find_layout(head: pl.DataFrame, contract: Contract) -> Layout | None:
 def find_layout_rows(rows: list[tuple], row_numbers: list[int], contract: Contract) -> Layout | None:
     """`find_layout` on a sheet's first rows as Python values (cells of many sheets are fetched at once)."""
     keys = [[header_key(v) for v in r] for r in rows]
+    ranks, signature = _RANKS[contract.source], _SIGNATURES[contract.source]
+    # The fields each row names: a header (one row or two) must name every signature field, so
+    # rows that cannot (data, titles) are not matched at all.
+    named = [{ranks[k][0] for k in row if k in ranks} for row in keys]
     best: Layout | None = None
     for i in range(min(len(rows), HEADER_SCAN_ROWS)):
-        candidates = [((row_numbers[i],), keys[i])]
-        if i + 1 < len(rows):
+        candidates = []
+        if signature <= named[i]:
+            candidates.append(((row_numbers[i],), keys[i]))
+        if i + 1 < len(rows) and signature <= named[i] | named[i + 1]:
             candidates.append(((row_numbers[i], row_numbers[i + 1]), _compose(keys[i], keys[i + 1], contract)))
         for header_rows, composed in candidates:
             columns, questions, personal = _match(composed, contract)

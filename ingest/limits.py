@@ -342,7 +342,8 @@ def _cell_ref(ref: bytes) -> tuple[int, int]:
 
 # A cell element that has content (a value, an inline string or a formula): the reader's used
 # range is made of these. Self-closing cells (<c r="A5" s="3"/>) are formatting only.
-_VALUED_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"(?:[^>]*[^/>])?>')
+# (Possessive, with a look-behind for the self-closing '/': no backtracking over the attributes.)
+_VALUED_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*+(?<!/)>')
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z$]{1,4}[0-9$]{1,8})(?::([A-Z$]{1,4}[0-9$]{1,8}))?"')
 
 

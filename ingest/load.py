@@ -193,9 +193,13 @@ class Journal:
                 self.next_id = int(con.execute("select coalesce(max(file_id), 0) + 1 from raw.ingest_files").fetchall()[0][0])
             ids = list(range(self.next_id, self.next_id + len(decisions)))
             rows = _file_rows(decisions, ids, loaded_at)
-            con.execute(f"insert into raw.ingest_files ({', '.join(_FILE_SCHEMA)}) values "
-                        + ", ".join(["(" + ", ".join("?" * len(_FILE_SCHEMA)) + ")"] * len(rows)),
-                        [v for row in rows for v in row])
+            if len(rows) == 1:
+                con.execute(f"insert into raw.ingest_files ({', '.join(_FILE_SCHEMA)}) values ({', '.join('?' * len(_FILE_SCHEMA))})",
+                            list(rows[0]))
+            else:  # many parameters bind slowly; a group's rows go in as one Arrow table
+                con.register("_files", pl.DataFrame(rows, schema=_FILE_SCHEMA, orient="row").to_arrow())
+                con.execute(f"insert into raw.ingest_files ({', '.join(_FILE_SCHEMA)}) select {', '.join(_FILE_SCHEMA)} from _files")
+                con.unregister("_files")
             rejects = _reject_rows(decisions, ids)
             if rejects.height:
                 con.register("_rejects", rejects.to_arrow())
@@ -212,8 +216,9 @@ class Journal:
             self._abort()
             raise CommitFailed(_commit_problem(exc), _is_transient(exc)) from exc
         finally:
-            with suppress(Exception):  # the connection may be gone after a failed commit
-                con.unregister("_rejects")
+            for view in ("_rejects", "_files", "_rows"):
+                with suppress(Exception):  # the connection may be gone after a failed commit
+                    con.unregister(view)
         self.next_id += len(decisions)
         outcomes = []
         for d, file_id in zip(decisions, ids, strict=True):
@@ -330,22 +335,31 @@ _REJECT_COLUMNS = {"file_id": pl.Int64, "file": pl.String, "sheet": pl.String, "
 
 
 def _reject_rows(decisions: list[Decision], ids: list[int]) -> pl.DataFrame:
-    frames = []
+    frames, file_ids, files = [], [], []
     for d, file_id in zip(decisions, ids, strict=True):
         p = d.parsed
         if d.duplicate_of:
             continue
         if p.error is not None:
-            frames.append(pl.DataFrame([{"file_id": file_id, "file": p.rel, "sheet": None, "row": None, "column": None,
-                                         "value": None, "reason": p.error}], schema=_REJECT_COLUMNS))
+            frame = pl.DataFrame([{"sheet": None, "row": None, "column": None, "value": None, "reason": p.error}],
+                                 schema={k: v for k, v in _REJECT_COLUMNS.items() if k not in ("file_id", "file")})
         elif p.rejects.height:
-            frames.append(p.rejects.with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"), pl.lit(p.rel).alias("file"))
-                          .select(list(_REJECT_COLUMNS)).cast(_REJECT_COLUMNS))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=_REJECT_COLUMNS)
+            frame = p.rejects
+        else:
+            continue
+        frames.append(frame.select("sheet", "row", "column", "value", "reason"))
+        file_ids.extend([file_id] * frame.height)
+        files.extend([p.rel] * frame.height)
+    if not frames:
+        return pl.DataFrame(schema=_REJECT_COLUMNS)
+    return (pl.concat(frames, how="vertical_relaxed")
+            .with_columns(pl.Series("file_id", file_ids, dtype=pl.Int64), pl.Series("file", files, dtype=pl.String))
+            .select(list(_REJECT_COLUMNS)).cast(_REJECT_COLUMNS))
 
 
 def _data_rows(decisions: list[Decision], ids: list[int], loaded_at: datetime) -> dict[str, pl.DataFrame]:
     tables: dict[str, list[pl.DataFrame]] = {}
+    file_ids: dict[str, list[int]] = {}
     for d, file_id in zip(decisions, ids, strict=True):
         p = d.parsed
         if d.duplicate_of or p.error is not None:
@@ -353,12 +367,14 @@ def _data_rows(decisions: list[Decision], ids: list[int], loaded_at: datetime) -
         for table, frame in p.tables.items():
             if frame.height == 0:
                 continue
-            tables.setdefault(table, []).append(frame.with_columns(
-                pl.lit(file_id, dtype=pl.Int64).alias("file_id"),
+            tables.setdefault(table, []).append(frame)
+            file_ids.setdefault(table, []).extend([file_id] * frame.height)
+    # One operation per table for the whole group, not one per file.
+    return {t: pl.concat(fs, how="diagonal_relaxed").with_columns(
+                pl.Series("file_id", file_ids[t], dtype=pl.Int64),
                 pl.col("_row").alias("row_number"),
-                pl.lit(loaded_at).alias("loaded_at"),
-            ))
-    return {t: pl.concat(fs, how="diagonal_relaxed") for t, fs in tables.items()}
+                pl.lit(loaded_at).alias("loaded_at"))
+            for t, fs in tables.items()}
 
 
 def _outcome(d: Decision, file_id: int) -> FileOutcome:

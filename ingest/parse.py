@@ -762,10 +762,13 @@ def _parse_batch(group: list[Prepared], source: str, resolver: Resolver, known_t
     rejects = pl.concat(found).sort("_fid", "sheet", "row", maintain_order=True) if found else pl.DataFrame(schema=_BATCH_REJECTS)
     bad = _bad_rows([rejects])
     rejected = _heights(bad)
+    # The check snapshots (_fv/_fp) and answer columns have served; only the rows' own columns stay.
+    tables = {name: t.select(c for c in t.columns if not c.startswith(("_fv", "_fp", "_ans_"))) for name, t in tables.items()}
     split = {name: t.join(bad, on=_ID, how="anti").partition_by("_fid", as_dict=True, include_key=False, maintain_order=True)
              for name, t in tables.items()}
     empty = {name: t.drop("_fid").clear() for name, t in tables.items()}
-    reject_parts = rejects.partition_by("_fid", as_dict=True, include_key=False, maintain_order=True) if rejects.height else {}
+    no_rejects = pl.DataFrame(schema=REJECT_SCHEMA)
+    reject_parts = rejects.select(list(_BATCH_REJECTS)).partition_by("_fid", as_dict=True, include_key=False, maintain_order=True) if rejects.height else {}
     notes = _total_notes(totals, main, contract)
     facts = _submitter_facts(main)
     report_dates = _title_dates_of(titles, contract)
@@ -774,7 +777,7 @@ def _parse_batch(group: list[Prepared], source: str, resolver: Resolver, known_t
         p = f.parsed
         if p.error is not None:
             continue  # rejected by a source step: nothing after it applies
-        p.rejects = reject_parts.get((f.fid,), pl.DataFrame(schema=REJECT_SCHEMA)).select(list(REJECT_SCHEMA))
+        p.rejects = reject_parts.get((f.fid,), no_rejects)
         p.rows_rejected = rejected.get(f.fid, 0)
         p.tables = {name: parts.get((f.fid,), empty[name]) for name, parts in split.items()}
         p.notes.extend(notes.get(f.fid, []))

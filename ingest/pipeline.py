@@ -27,12 +27,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 
 from ingest.contracts import CONTRACTS, LOAD_ORDER, SOURCE_LABELS, SOURCES
 from ingest.landing import Entry, LandingError, NotRead, ReadFailed, Vanished, read, scan
+from ingest.landing_writer import parse_received
 from ingest.limits import Limits
 from ingest.load import CommitFailed, Decision, Journal, connect, load_known_tasks, load_resolver
 from ingest.outcomes import FileOutcome, IngestSummary
@@ -82,10 +83,13 @@ class _Read:
 
 
 def _order_key(item: _Read) -> tuple[int, date, int, str]:
-    # A corrected file must be decided after the file it corrects: by its stated report date, then mtime.
+    # A corrected file must be decided after the file it corrects: by its stated report date (for a file
+    # the upload portal stored without one, the day it was received, from its generated name), then mtime.
     p = item.parsed
     assert p is not None
-    return (LOAD_ORDER.get(p.source or "", len(LOAD_ORDER)), p.report_date or date.min, item.entry.mtime_ns, p.rel)
+    received = parse_received(PurePosixPath(p.rel).name)
+    stated = p.report_date or (received.date() if received else None)
+    return (LOAD_ORDER.get(p.source or "", len(LOAD_ORDER)), stated or date.min, item.entry.mtime_ns, p.rel)
 
 
 def _non_file_outcome(e: Entry) -> FileOutcome:
@@ -110,6 +114,7 @@ def _misplaced_reason(e: Entry, grids_source: str | None) -> str:
 # Arrow files: the ingest's peak memory does not grow with the number of large files in a folder.
 BIG_FILE_BYTES = 4 * 1024 * 1024
 PENDING_BUDGET_BYTES = 256 * 1024 * 1024
+SPILL_MIN_BYTES = 1 << 20  # smaller results stay in memory: spilling them would cost more than it saves
 
 
 class _Worker:
@@ -391,7 +396,7 @@ class _Spill:
 
     def hold(self, p: ParsedFile) -> None:
         size = sum(t.estimated_size() for t in p.tables.values()) + p.rejects.estimated_size()
-        if self.held + size <= PENDING_BUDGET_BYTES or size < (1 << 20):
+        if self.held + size <= PENDING_BUDGET_BYTES or size < SPILL_MIN_BYTES:
             self.held += size
             return
         if self.dir is None:
@@ -411,8 +416,11 @@ class _Spill:
         if paths is None:
             return
         tables, rejects = paths
-        p.tables = {name: pl.read_ipc(path, memory_map=False) for name, path in tables.items()}
-        p.rejects = pl.read_ipc(rejects, memory_map=False)
+        # Read whole (not memory-mapped): the file is removed right after.
+        p.tables = {name: pl.read_ipc(path.read_bytes()) for name, path in tables.items()}
+        p.rejects = pl.read_ipc(rejects.read_bytes())
+        for path in (*tables.values(), rejects):
+            path.unlink(missing_ok=True)
 
 
 def _reject_unloadable(journal: Journal, p: ParsedFile, problem: str) -> FileOutcome | None:
@@ -437,10 +445,42 @@ def dry_run(data: bytes, name: str, source: str, warehouse: Path | None = None, 
         raise UserError(f"未知来源 '{source}'，可选：{'、'.join(CONTRACTS)}")
     resolver, known_tasks = Resolver(), frozenset()
     if warehouse is not None and Path(warehouse).exists():
-        con = connect(Path(warehouse), read_only=True)
+        resolver, known_tasks = _reference(Path(warehouse))
+    parsed = parse_bytes(data, f"{source}/{name}", source, resolver, known_tasks, limits=limits)
+    return replace(parsed)
+
+
+_REFERENCE: dict[Path, tuple[tuple, Resolver, frozenset[str]]] = {}
+_REFERENCE_LOCK = threading.Lock()
+
+
+def _reference(warehouse: Path) -> tuple[Resolver, frozenset[str]]:
+    """The reference data names resolve against, read once per version of the warehouse.
+
+    A portal validates many uploads between two quarterly runs; reading the regions, departments
+    and tasks again for each one cost more than parsing the file. The version is the file and its
+    write-ahead log as the file system sees them: any commit changes one of the two.
+    """
+    def version() -> tuple:
+        out = []
+        for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+            try:
+                st = path.stat()
+                out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                out.append(None)
+        return tuple(out)
+
+    key = warehouse.resolve()
+    with _REFERENCE_LOCK:
+        seen = version()
+        cached = _REFERENCE.get(key)
+        if cached is not None and cached[0] == seen:
+            return cached[1], cached[2]
+        con = connect(warehouse, read_only=True)
         try:
             resolver, known_tasks = load_resolver(con), load_known_tasks(con)
         finally:
             con.close()
-    parsed = parse_bytes(data, f"{source}/{name}", source, resolver, known_tasks, limits=limits)
-    return replace(parsed)
+        _REFERENCE[key] = (seen, resolver, known_tasks)
+        return resolver, known_tasks

@@ -1,8 +1,20 @@
-"""Blank submission templates (填报模板) generated from the contract, so headers never drift."""
+"""Submission templates (填报模板) generated from the contract, so headers never drift.
+
+`write_template` writes the blank template of `qinglian template`; given a `Prefill` (what the warehouse
+knows about one submitter: its tasks, units or open issues, its regions, the period) the same template
+comes pre-filled — the title names the period, the 填报单位 line the unit, the rows carry the known codes
+and names, and a reference sheet lists what the clerk looks up (deadlines, region codes). The reference
+sheets' headers are deliberately not the contract's, so the ingest never reads them as data.
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
@@ -34,10 +46,54 @@ _KIND_HINTS = {
 }
 
 
-def write_template(source: str, out: Path) -> Path:
-    contract = CONTRACTS[source]
+@dataclass
+class Prefill:
+    """What a pre-filled template carries for one submitter and period."""
+
+    title: str  # the period as the title row states it, e.g. "2026年第一季度" or "2026年度"
+    submitter_name: str  # the 填报单位 line
+    rows: Sequence[Mapping[str, Any]] = ()  # field name -> value, one mapping per data row
+    reference_title: str = ""
+    reference: Sequence[Mapping[str, Any]] = ()  # column header -> value (a sheet the ingest does not read)
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+def write_template(source: str, out: Path, prefill: Prefill | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(out))
+    out.write_bytes(template_bytes(source, prefill))
+    return out
+
+
+def _title(source: str, prefill: Prefill | None) -> str:
+    blank = _TITLES[source]
+    if prefill is None:
+        return blank
+    body = blank.split(" ", 1)[1] if " " in blank else blank
+    return f"{prefill.title} {body}"
+
+
+def _write_value(ws: Any, row: int, col: int, value: Any, text_fmt: Any, date_fmt: Any) -> None:
+    if value is None or (isinstance(value, float) and value != value):
+        return
+    if isinstance(value, datetime):
+        ws.write_datetime(row, col, value, date_fmt)
+    elif isinstance(value, date):
+        ws.write_datetime(row, col, datetime(value.year, value.month, value.day), date_fmt)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        ws.write_number(row, col, value)
+    else:
+        ws.write_string(row, col, str(value), text_fmt)  # codes stay text (leading zeros), formulas stay text
+
+
+def template_bytes(source: str, prefill: Prefill | None = None,
+                   finish: Callable[[Any, list[Any]], None] | None = None) -> bytes:
+    """The template workbook as bytes (blank, or pre-filled for one submitter).
+
+    `finish(workbook, worksheets)` runs before the workbook is closed: the portal stamps its watermark
+    there (the ingest knows nothing of viewers)."""
+    contract = CONTRACTS[source]
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     title_fmt = wb.add_format({"bold": True, "font_size": 14})
     head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "align": "center", "valign": "vcenter"})
     req_fmt = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1, "text_wrap": True, "align": "center", "valign": "vcenter"})
@@ -48,8 +104,9 @@ def write_template(source: str, out: Path) -> Path:
     headers: list[tuple[str, object]] = [(f.label, f) for f in contract.fields]
     if contract.question_columns:
         headers += [(f"Q{i}", None) for i in range(1, SURVEY_QUESTIONS + 1)]
-    ws.write(0, 0, _TITLES[source], title_fmt)
-    ws.write(1, 0, "填报单位：              填报日期：")
+    ws.write_string(0, 0, _title(source, prefill), title_fmt)
+    unit = prefill.submitter_name if prefill else "      "
+    ws.write_string(1, 0, f"填报单位：{unit}        填报日期：")
     for col, (label, f) in enumerate(headers):
         required = getattr(f, "required", False)
         ws.write(2, col, label, req_fmt if required else head_fmt)
@@ -72,6 +129,23 @@ def write_template(source: str, out: Path) -> Path:
             })
     ws.freeze_panes(3, 0)
     ws.set_row(2, 32)
+    cell_text = wb.add_format({"num_format": "@", "quote_prefix": True})
+    if prefill is not None:
+        columns = {f.name: i for i, (_, f) in enumerate(headers) if f is not None}
+        for r, values in enumerate(prefill.rows, start=3):
+            for name, value in values.items():
+                if name in columns:
+                    _write_value(ws, r, columns[name], value, cell_text, date_fmt)
+        if prefill.reference:
+            ref = wb.add_worksheet(prefill.reference_title[:31] or "参考信息")
+            keys = list(prefill.reference[0].keys())
+            ref.write_row(0, 0, keys, head_fmt)
+            for r, values in enumerate(prefill.reference, start=1):
+                for c, k in enumerate(keys):
+                    _write_value(ref, r, c, values.get(k), cell_text, date_fmt)
+            for c, k in enumerate(keys):
+                ref.set_column(c, c, max(12, len(k) * 2 + 4))
+            ref.freeze_panes(1, 0)
 
     guide = wb.add_worksheet("填表说明")
     guide.set_column(0, 0, 22)
@@ -96,7 +170,11 @@ def write_template(source: str, out: Path) -> Path:
         "4. 填错的行会被单独退回并说明原因（第几行、哪一列、填了什么），其余行正常入库。",
         "5. 同一单位同一报告期再次报送时，以最后一次报送为准（原文件保留备查）。",
     ]
+    if prefill is not None:
+        notes += [f"{len(notes) + 1 + i}. {text}" for i, text in enumerate(prefill.notes)]
     for i, text in enumerate(notes):
         guide.write(row + 1 + i, 0, text)
+    if finish is not None:
+        finish(wb, wb.worksheets())
     wb.close()
-    return out
+    return buf.getvalue()

@@ -105,6 +105,7 @@ def bench_ingest(report: Report, landing: Path, work: Path) -> None:
     files = _files(landing)
     floor = _timed(lambda: read_floor(files))
     baseline = _timed(lambda: read_pandas_openpyxl(files))
+    _fresh(work / "ingest_only.duckdb")
     ours = _timed(lambda: ingest_landing(landing, work / "ingest_only.duckdb"))
     report.add("ingest: Qinglian (parse + check + load)", ours, "s")
     report.add("ingest vs floor (calamine → Arrow, no cleaning)", ours / floor, "×", f"{floor:.2f} s", ours / floor, "≤ 4×", ours / floor <= 4)
@@ -236,9 +237,18 @@ def note_ok(result: object) -> str:
 RSS_TARGET_GIB = 2.0
 
 
+def _fresh(warehouse: Path) -> None:
+    """No warehouse left from an earlier (or interrupted) bench in a kept work folder: an ingest
+    into it would find every file unchanged and measure nothing."""
+    for path in (warehouse, warehouse.with_name(warehouse.name + ".wal"), warehouse.with_name(warehouse.name + ".lock")):
+        path.unlink(missing_ok=True)
+
+
 def bench_end_to_end(report: Report, landing: Path, work: Path, label: str, target_s: float | None) -> float:
     """landing → published, in a child process so its peak RSS is its own."""
     warehouse = work / f"e2e_{label}.duckdb"
+    _fresh(warehouse)
+    shutil.rmtree(work / f"dagster_{label}", ignore_errors=True)
     env = dict(os.environ, QINGLIAN_WAREHOUSE=str(warehouse), DAGSTER_HOME=str(work / f"dagster_{label}"))
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -324,18 +334,27 @@ def run_bench(scale: str = "city", growth: bool = False, keep: Path | None = Non
     big = factor
     report = Report(scale)
     report.notes.append(load_note())
+    command = "uv run qinglian bench --scale " + scale + (" --growth" if growth else "") + (f" --factor {big:g}" if big else "")
+    progress = work / "bench_progress.md"
+
+    def step() -> None:
+        # A long run keeps what it has measured so far (with --keep, in the work folder).
+        progress.write_text(render(report, command + "  (in progress)"), encoding="utf-8")
+
     try:
         landing = work / "landing"
         if not landing.exists():
             report.notes.append(f"demo generation: {_timed(lambda: generate(landing, scale=scale)):.1f} s")
         bench_ingest(report, landing, work)
+        step()
         target = 25.0 if scale == "city" else 60.0
         base = bench_end_to_end(report, landing, work, scale, target)
+        step()
         bench_dry_run(report, landing, work / f"e2e_{scale}.duckdb")
         serving = work / "serving" / "warehouse.duckdb"
         if serving.exists():
             bench_dashboards(report, serving, scale)
-        bench_build(report, work / f"e2e_{scale}.duckdb")
+        step()
         if growth:
             for factor in (2, 4):
                 grown = work / f"landing_x{factor}"
@@ -344,12 +363,14 @@ def run_bench(scale: str = "city", growth: bool = False, keep: Path | None = Non
                 t = bench_end_to_end(report, grown, work, f"{scale} x{factor}", None)
                 report.add(f"growth x{factor}: end-to-end time / 1× time", t / base, "×", f"{base:.1f} s at 1×", t / base,
                            f"≤ {factor}× (linear)", t / base <= factor)
+                step()
         if big:
             bench_scale_limit(report, work, scale, big, base)
+            step()
+        bench_build(report, work / f"e2e_{scale}.duckdb")
     finally:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    command = "uv run qinglian bench --scale " + scale + (" --growth" if growth else "") + (f" --factor {big:g}" if big else "")
     return render(report, command)
 
 
@@ -363,6 +384,7 @@ def bench_scale_limit(report: Report, work: Path, scale: str, factor: float, bas
         report.notes.append(f"demo generation at {factor:g}×: {seconds:.1f} s")
     files = _files(grown)
     report.notes.append(f"{scale} x{factor:g}: {len(files)} files, {sum(p.stat().st_size for p in files) / 1024 / 1024:.0f} MiB")
+    _fresh(work / f"ingest_x{factor:g}.duckdb")
     ingest_s = _timed(lambda: __import__("ingest.pipeline", fromlist=["ingest_landing"]).ingest_landing(grown, work / f"ingest_x{factor:g}.duckdb"))
     report.add(f"ingest only ({scale} x{factor:g})", ingest_s, "s")
     t = bench_end_to_end(report, grown, work, f"{scale} x{factor:g}", None)

@@ -79,7 +79,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
 
 def _login(page: object, url: str, user: str, password: str) -> None:
     page.goto(url)  # type: ignore[attr-defined]
-    page.get_by_label("用户名").wait_for(timeout=30000)  # type: ignore[attr-defined]
+    page.get_by_label("用户名").wait_for(timeout=90000)  # type: ignore[attr-defined]
     # A deep link must land on the login form, not on Streamlit's English "Page not found".
     assert "Page not found" not in page.inner_text("body")  # type: ignore[attr-defined]
     page.get_by_label("用户名").fill(user)  # type: ignore[attr-defined]
@@ -147,3 +147,93 @@ def test_county_user_in_browser(app_url: tuple[str, dict]) -> None:
             page.screenshot(path=str(SHOTS / "county_overview.png"), full_page=True)
         finally:
             browser.close()
+
+
+# --- every page at desktop and phone size ------------------------------------------------------
+
+SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
+PAGE_URLS = ["", "ranking", "warnings", "supervision", "annual", "tasks", "units", "rectification", "satisfaction",
+             "cases", "quality", "bulletin"]
+_GRID_NAMES = """(i) => { const d = document.querySelectorAll('[data-testid="stDataFrame"]')[i];
+    if (!d) return null; const r = d.getBoundingClientRect();
+    const rows = [...d.querySelectorAll('table tr')].map(tr => [...tr.querySelectorAll('td, th')].map(c => c.innerText));
+    return {top: r.top, bottom: r.bottom, rows}; }"""
+# The rendered width of a text in the grid's font (the dataframe draws 14px Source Sans / Noto CJK on a canvas).
+_TEXT_WIDTH = """(t) => { const c = document.createElement('canvas').getContext('2d');
+    c.font = '14px "Source Sans", "Source Sans Pro", "Noto Sans CJK SC", sans-serif'; return c.measureText(t).width; }"""
+
+
+def _wait_page(page: object) -> None:
+    page.wait_for_selector("h1", timeout=60000)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+
+
+def _in_first_screen(page: object, locator: object, height: int) -> bool:
+    box = locator.bounding_box()  # type: ignore[attr-defined]
+    return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= height
+
+
+def test_every_page_at_desktop_and_phone_size(app_url: tuple[str, dict]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from dashboards import ui
+
+    url, expected = app_url
+    SHOTS.mkdir(exist_ok=True)
+    counties = expected["county_ranking_q4"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for size, (w, h) in SIZES.items():
+                page = browser.new_page(viewport={"width": w, "height": h}, locale="zh-CN")
+                _login(page, url, "leader", "Leader@2025")
+                page.get_by_text("要点").wait_for(timeout=60000)
+                for path in PAGE_URLS:
+                    if path:
+                        page.goto(f"{url}/{path}")
+                    _wait_page(page)
+                    if path in ("", "ranking"):  # the tables are drawn after the script run ends
+                        page.wait_for_selector('[data-testid="stDataFrame"] table tr td', state="attached", timeout=60000)
+                        page.wait_for_timeout(1000)
+                    name = path or "overview"
+                    page.screenshot(path=str(SHOTS / f"{name}_{size}.png"))
+                    text = page.inner_text("body")
+                    assert "Page not found" not in text and "页面出现意外错误" not in text, (name, size)
+                    if path == "":
+                        _check_overview(page, h, size, counties, ui)
+                    if path == "ranking":
+                        grid = page.evaluate(_GRID_NAMES, 0)
+                        col = grid["rows"][0].index("名称")
+                        names = [r[col] for r in grid["rows"][1:]]
+                        assert names == counties
+                        width = ui.text_px(names, "名称")
+                        assert all(page.evaluate(_TEXT_WIDTH, n) + 16 <= width for n in names)
+                page.close()
+        finally:
+            browser.close()
+
+
+def _check_overview(page: object, height: int, size: str, counties: list[str], ui: object) -> None:
+    page.get_by_text("县区排名", exact=True).wait_for(timeout=60000)  # type: ignore[attr-defined]
+    # 要点 and the ranking are on the first screen, without scrolling
+    assert _in_first_screen(page, page.get_by_text("要点", exact=True), height), size  # type: ignore[attr-defined]
+    assert _in_first_screen(page, page.get_by_text("县区排名", exact=True), height), size  # type: ignore[attr-defined]
+    grid = page.evaluate(_GRID_NAMES, 0)  # type: ignore[attr-defined]
+    assert grid is not None and grid["top"] < height - 80, (size, grid and grid["top"])
+    header, *rows = grid["rows"]
+    col = header.index("县区")
+    names = [r[col] for r in rows]
+    assert names == counties  # the full names, in rank order
+    # no name is cut: each one's rendered width fits the width the column was given
+    width = ui.text_px(names, "县区")  # type: ignore[attr-defined]
+    for n in names:
+        assert page.evaluate(_TEXT_WIDTH, n) + 16 <= width, n  # type: ignore[attr-defined]
+    if size == "phone":
+        sidebar = page.locator('[data-testid="stSidebar"]')  # type: ignore[attr-defined]
+        box = sidebar.bounding_box() if sidebar.count() else None
+        assert box is None or box["x"] + box["width"] <= 1 or sidebar.get_attribute("aria-expanded") == "false"
+    else:
+        # the department ranking beside it
+        assert _in_first_screen(page, page.get_by_text("市直部门排名", exact=True), height)  # type: ignore[attr-defined]

@@ -222,11 +222,9 @@ def test_clean_raw_passes_every_check(con: duckdb.DuckDBPyConnection) -> None:
 def test_clean_marts_pass_every_check(con: duckdb.DuckDBPyConnection) -> None:
     results = validate_marts(con)
     assert not failed(results), {k: (v.observed, v.examples) for k, v in failed(results).items()}
-    ids = {r.check_id for r in results}
-    assert "marts.kpi_unit_coverage.coverage_rate.rate_range" in ids
-    assert "marts.kpi_task_progress.tasks_on_schedule.le_tasks_active" in ids
-    assert "marts.scorecard_quarterly.red_flags.configured_count" in ids
-    assert "marts.scorecard_quarterly.rank.consecutive" in ids
+    # the marts' figures are dbt's to check (contracts and data tests); the publish gate checks presence only
+    assert {r.family for r in results} == {"schema"}
+    assert "marts.scorecard_quarterly.rules_version.exists" in {r.check_id for r in results}
     assert not blocking_failures(results)
 
 
@@ -340,84 +338,6 @@ def test_period_scope(con: duckdb.DuckDBPyConnection) -> None:
 # --- marts ---
 
 
-MART_BREAKS = [
-    # (sql, check_id, expectation, key of the failing row)
-    ("update marts.kpi_unit_coverage set coverage_rate = 1.2 where unit_type = '医院'",
-     "marts.kpi_unit_coverage.coverage_rate.rate_range", "expect_column_values_to_be_between",
-     "610702000000/医院/2025Q1"),
-    ("update marts.kpi_task_progress set tasks_on_schedule = 6 where owner_code = 'D02'",
-     "marts.kpi_task_progress.tasks_on_schedule.le_tasks_active", "expect_column_pair_values_a_to_be_greater_than_b",
-     "department/D02/2025Q1"),
-    ("update marts.kpi_satisfaction set satisfied_answers = 3 where region_code = '610702000000'",
-     "marts.kpi_satisfaction.satisfied_answers.le_valid_answers", "expect_column_pair_values_a_to_be_greater_than_b",
-     "610702000000/2025"),
-    ("update marts.scorecard_quarterly set flag = null where body_code = 'D02'",
-     "marts.scorecard_quarterly.red_flags.configured_count", "expect_column_pair_values_to_be_equal",
-     "department/2025Q1"),
-    ("update marts.scorecard_quarterly set rank = 7 where body_code = 'D06'",
-     "marts.scorecard_quarterly.rank.consecutive", "expect_column_pair_values_to_be_equal",
-     "department/D06/2025Q1"),
-    ("update marts.scorecard_quarterly set composite_score = 101 where body_code = 'D01'",
-     "marts.scorecard_quarterly.composite_score.score_range", "expect_column_values_to_be_between",
-     "department/D01/2025Q1"),
-    ("update marts.assessment_annual set grade = '良好' where annual_score = 61",
-     "marts.assessment_annual.grade.score_floor", "expect_column_pair_values_a_to_be_greater_than_b",
-     "county/610722000000/2025"),
-    ("update marts.assessment_annual set grade = '优良' where annual_score = 40",
-     "marts.assessment_annual.grade.in_set", "expect_column_values_to_be_in_set", "county/610723000000/2025"),
-    ("update marts.scorecard_quarterly set veto = true where body_code = 'D01'",
-     "marts.scorecard_quarterly.flag.no_red_flag_under_veto", "expect_column_values_to_be_in_set",
-     "department/D01/2025Q1"),
-]
-
-
-@pytest.fixture(scope="module")
-def broken_marts(clean_db: Path, tmp_path_factory: pytest.TempPathFactory) -> list[CheckResult]:
-    path = tmp_path_factory.mktemp("broken_marts") / "w.duckdb"
-    path.write_bytes(clean_db.read_bytes())
-    connection = duckdb.connect(str(path))
-    for case in MART_BREAKS:
-        connection.execute(case[0])
-    results = validate_marts(connection)
-    connection.close()
-    return results
-
-
-def test_mart_breaks_fail_only_their_checks(broken_marts: list[CheckResult]) -> None:
-    assert set(failed(broken_marts)) == {case[1] for case in MART_BREAKS}
-
-
-@pytest.mark.parametrize(("sql", "check_id", "expectation", "key"), MART_BREAKS, ids=[case[1] for case in MART_BREAKS])
-def test_marts_broken_input_fails_expected_check(broken_marts: list[CheckResult], sql: str, check_id: str,
-                                                 expectation: str, key: str) -> None:
-    result = failed(broken_marts)[check_id]
-    assert (result.expectation, result.severity, result.layer) == (expectation, "blocking", "marts")
-    assert key in [e["key"] for e in result.examples]
-    assert result in blocking_failures(broken_marts)
-
-
-def test_missing_rank_and_missing_body(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("update marts.scorecard_quarterly set rank = null where body_code = 'D06'")
-    result = failed(validate_marts(con))["marts.scorecard_quarterly.rank.every_body_ranked"]
-    assert (result.expectation, result.severity) == ("expect_column_values_to_not_be_null", "blocking")
-    assert [e["key"] for e in result.examples] == ["department/D06/2025Q1"]
-    # A body that reported tasks in 2025Q1 but is absent from the scorecard is caught as well.
-    con.execute("delete from marts.scorecard_quarterly where body_code = 'D06'")
-    result = failed(validate_marts(con))["marts.scorecard_quarterly.rank.every_body_ranked"]
-    assert [e["key"] for e in result.examples] == ["department/D06/2025Q1"]
-
-
-def test_flag_counts_come_from_ranking_rules_seed(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create table main.ranking_rules (year integer, body_group varchar, red_flags integer, snails integer)")
-    con.execute("insert into main.ranking_rules values (2025, 'county', 1, 1), (2025, 'department', 3, 3)")
-    bad = failed(validate_marts(con))
-    assert set(bad) == {"marts.scorecard_quarterly.red_flags.configured_count",
-                        "marts.scorecard_quarterly.snails.configured_count"}
-    example = bad["marts.scorecard_quarterly.red_flags.configured_count"].examples[0]
-    assert example == {"file": "marts.scorecard_quarterly", "sheet": None, "row": None, "key": "county/2025Q1",
-                       "value": "red_flags=2, expected_red_flags=1, rules_source=main.ranking_rules"}
-
-
 def test_missing_mart_table_blocks(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop table marts.kpi_cases")
     bad = failed(validate_marts(con))
@@ -483,12 +403,3 @@ def test_clerk_report_names_unit_file_row_and_fix(con: duckdb.DuckDBPyConnection
 
 def test_escape_cell() -> None:
     assert [escape_cell(v) for v in ("=1+1", "+86", "-5", "@SUM", "正常", 3)] == ["'=1+1", "'+86", "'-5", "'@SUM", "正常", 3]
-
-
-def test_grade_thresholds_come_from_ranking_rules_seed(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema seeds")
-    con.execute("""create table seeds.ranking_rules as select * from (values
-        (2025, '2025', 'county', 2, 2, 95, 80, 60), (2025, '2025', 'department', 3, 3, 95, 80, 60))
-        t(year, rules_version, body_group, red_flags, snails, excellent_min_score, good_min_score, pass_min_score)""")
-    result = only_failure(validate_marts(con), "marts.assessment_annual.grade.score_floor")
-    assert [(e["key"], e["value"]) for e in result.examples] == [("county/610702000000/2025", "grade=优秀, annual_score=91")]

@@ -1,7 +1,7 @@
 """The dbt project end to end on the hand-made warehouse of tests/fixtures/small_warehouse.py.
 
 The raw layer is built with plain INSERTs, `qinglian.build.build_marts` runs `dbt build`
-(seeds, 44 models, data tests, unit tests) into it, and every figure below was computed by hand
+(rules from config/rules.yaml, models, data tests, unit tests) into it, and every figure below was computed by hand
 from the fixture's story (see the table in the fixture's docstring). Rules: the shipped defaults (config/rules.yaml, version 默认) —
 county weights T 25 / C 25 / R 25 / S 25, department T 45 / R 35 / P 20; 2 red flags and
 2 snails for counties, 3 and 3 for departments; veto when an issue is > 90 days overdue;
@@ -17,17 +17,14 @@ import duckdb
 import pytest
 
 from qinglian.build import BuildError, build_marts
-from tests.fixtures.small_warehouse import CG, CITY, HT, NZ, PROVINCE, XX, YX, build_small_raw
+from tests.fixtures.small_warehouse import CG, CITY, HT, NZ, PROVINCE, XX, YX
 
 Z = 1.959964
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    work = tmp_path_factory.mktemp("dbt_marts")
-    warehouse = build_small_raw(work / "warehouse.duckdb")
-    result = build_marts(warehouse, target_path=work / "target")
-    return warehouse, result
+def built(small_built: tuple[Path, object]) -> tuple[Path, object]:
+    return small_built  # one dbt build of the small warehouse per session (tests/fixtures/small_built.py)
 
 
 @pytest.fixture(scope="module")
@@ -474,3 +471,16 @@ def test_warehouse_without_raw_layer_is_refused(tmp_path: Path) -> None:
     duckdb.connect(str(empty)).close()
     with pytest.raises(BuildError, match="缺少原始层表"):
         build_marts(empty)
+
+
+def test_snail_runs(con: duckdb.DuckDBPyConnection) -> None:
+    sql = ("select quarter, current_run, longest_run, talk_required from marts.scorecard_snail_runs "
+           "where body_code = ? order by quarter")
+    # 西乡县: a snail in all four quarters (see the scorecard table above)
+    assert rows(con, sql, [XX]) == [("2025Q1", 1, 1, False), ("2025Q2", 2, 2, True), ("2025Q3", 3, 3, True),
+                                    ("2025Q4", 4, 4, True)]
+    # 城固县: snails in Q1, Q2 and Q4 (Q3 a red flag)
+    assert rows(con, sql, [CG]) == [("2025Q1", 1, 1, False), ("2025Q2", 2, 2, True), ("2025Q3", 0, 2, False),
+                                    ("2025Q4", 1, 2, False)]
+    # 市国资委 (D06): a snail in Q2 and Q4 only
+    assert [r[1:3] for r in rows(con, sql, ["D06"])] == [(0, 0), (1, 1), (0, 1), (1, 1)]

@@ -179,3 +179,43 @@ def test_batch_results_keep_the_reject_schema(small: Path) -> None:
         assert r.rejects.schema == pl.Schema(parse.REJECT_SCHEMA)
         assert all("_fid" not in t.columns for t in r.tables.values())
         assert r.rows_read == r.rows_loaded + r.rows_rejected
+
+
+def test_dry_run_reads_the_reference_data_again_after_the_warehouse_changed(small: Path, tmp_path: Path) -> None:
+    """The portal's dry run keeps the reference data between uploads, but never a stale copy."""
+    from ingest.pipeline import dry_run
+
+    landing = tmp_path / "landing"
+    shutil.copytree(small / "regions", landing / "regions")
+    warehouse = tmp_path / "w.duckdb"
+    ingest_landing(landing, warehouse)
+    reports = [(p, dry_run(p.read_bytes(), p.name, "task_progress", warehouse=warehouse)) for s, p in discover(small) if s == "task_progress"]
+    report, before = next((p, r) for p, r in reports if r.rows_rejected)  # a department's report
+    data = report.read_bytes()
+    again = dry_run(data, report.name, "task_progress", warehouse=warehouse)
+    assert before.rows_rejected == again.rows_rejected > 0  # no department known: owners do not resolve
+    assert any("无法识别" in r for r in before.rejects["reason"].to_list())
+    shutil.copytree(small / "departments", landing / "departments")
+    ingest_landing(landing, warehouse)
+    after = dry_run(data, report.name, "task_progress", warehouse=warehouse)
+    assert after.rows_rejected < before.rows_rejected
+    assert not any("无法识别" in r for r in after.rejects["reason"].to_list())
+
+
+def test_results_spilled_to_disk_load_as_if_kept_in_memory(small: Path, reference: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse results beyond the memory budget wait in Arrow files; they load exactly as kept ones,
+    in groups or one by one, and leave no file behind."""
+    import tempfile
+
+    monkeypatch.setattr(pipeline, "PENDING_BUDGET_BYTES", 0)
+    monkeypatch.setattr(pipeline, "SPILL_MIN_BYTES", 0)
+    spill_root = tmp_path / "spill"
+    spill_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
+    for batch_min in (2, 10**9):
+        monkeypatch.setattr(pipeline, "BATCH_MIN_FILES", batch_min)
+        warehouse = tmp_path / f"w{batch_min}.duckdb"
+        ingest_landing(small, warehouse, quarter=QUARTER)
+        assert faultkit.journal_state(warehouse) == faultkit.journal_state(reference)
+    assert list(spill_root.iterdir()) == []

@@ -182,3 +182,16 @@ def test_store_file_is_in_the_state_dir_and_private(subs, tmp_path: Path) -> Non
     path = tmp_path / "state" / "submissions.sqlite"
     assert subs.path == path and path.exists()
     assert (path.stat().st_mode & 0o077) == 0
+
+
+def test_dbt_staging_reads_the_received_time_with_the_writers_pattern() -> None:
+    """The one definition of the generated name (landing_writer.RECEIVED_NAME_RE) is what the dbt staging
+    matches; DuckDB's regex on a written name gives the received date."""
+    import duckdb
+
+    sql = (Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "staging" / "stg_raw__task_progress.sql").read_text()
+    assert sql.count(f"'{RECEIVED_NAME_RE}'") == 2
+    name = "task_progress/" + landing_name("D01", "2025Q1", WHEN, "ab" * 32, "xlsx")
+    got = duckdb.execute(f"select cast(strptime(regexp_extract(?, '{RECEIVED_NAME_RE}', 1), '%Y%m%dT%H%M%S') as date), "
+                         f"regexp_extract(?, '{RECEIVED_NAME_RE}', 2)", [name, name]).fetchone()
+    assert got == (WHEN.date(), "ab" * 6)

@@ -661,6 +661,12 @@ def test_every_download_button_on_every_page_is_audited(state: Path, serving: Pa
         blob = data()
         if name.endswith(".xlsx"):
             assert b"qinglian-watermark" in zipfile.ZipFile(io.BytesIO(blob)).read("docProps/core.xml"), name
+        elif name.endswith(".docx"):
+            import docx
+
+            document = docx.Document(io.BytesIO(blob))
+            assert document.core_properties.keywords.startswith("qinglian-watermark;"), name
+            assert all("查看/导出：" in "".join(p.text for p in s.header.paragraphs) for s in document.sections), name
         else:
             from pypdf import PdfReader
 

@@ -6,34 +6,39 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, data_ranking, ui
 from dashboards.exports import num, rank_change_text
 
 
-def _markers(rk: pd.DataFrame) -> pd.Series:
-    """否决 / 约谈 / 边界接近 in one column (vectorised string joins), so the table fits the page."""
+def _markers(rk: pd.DataFrame, single: set[tuple[str, str, str]]) -> pd.Series:
+    """否决 / 约谈 / 并列 / 边界接近 / 单项指标 in one column (vectorised string joins), so the table fits the page."""
+    one = pd.Series([(g, b, q) in single for g, b, q in zip(rk.body_group, rk.body_code, rk.quarter, strict=True)],
+                    index=rk.index)
     parts = pd.DataFrame({
         "veto": ui.yes(rk.veto, "否决"), "talk": ui.yes(rk.talk_required, "约谈"),
-        "near": ui.yes(rk.near_tie, "边界接近"),
+        "tie": data_ranking.tie_label(rk), "near": ui.yes(rk.near_tie, "边界接近"),
+        "one": ui.yes(one & rk.flag.notna(), "单项指标"),
     })
     return parts.apply(lambda col: col.where(col == "", col + "、")).sum(axis=1).str.rstrip("、")
 
 
-def _ranking_table(rk: pd.DataFrame) -> pd.DataFrame:
+def _ranking_table(rk: pd.DataFrame, single: set[tuple[str, str, str]]) -> pd.DataFrame:
+    # Sorted by rank (= composite): rank first, the name pinned with its flag beside it, markers before
+    # the indicator scores so nothing that decides a flag sits off-screen to the right.
     return pd.DataFrame({
         "排名": rk["rank"].astype("Int64"),
-        "变化": rk.rank_change.map(rank_change_text),
         "名称": rk.body_name,
-        "综合得分": rk.composite_score.round(2),
-        "任务推进": rk.task_score.round(1),
-        "单元达标": rk.coverage_score.round(1),
-        "整改完成": rk.rectification_score.round(1),
-        "按时报送": rk.timeliness_score.round(1),
-        "满意度": rk.satisfaction_score.round(1),
         "旗帜": rk.flag.fillna(""),
-        "标记": _markers(rk),
+        "综合得分": rk.composite_score.round(2),
+        "标记": _markers(rk, single),
         "距分界线(分)": rk.margin.round(2),
         "缺项指标": rk.missing_indicators.map(data.missing_labels),
+        "变化": rk.rank_change.map(rank_change_text),
+        "任务推进": rk.task_score.round(2),
+        "单元达标": rk.coverage_score.round(2),
+        "整改完成": rk.rectification_score.round(2),
+        "按时报送": rk.timeliness_score.round(2),
+        "满意度": rk.satisfaction_score.round(2),
     })
 
 
@@ -112,20 +117,33 @@ def render() -> None:
     if rk.empty:
         ui.empty(f"{data.GROUP_LABELS[group]}排名")
         return
-    table = _drop_empty_indicators(_ranking_table(rk), group)
+    single = data_ranking.one_indicator_flags(data_ranking.contributions(data_ranking.scorecard_detail([quarter], src)))
+    table = _drop_empty_indicators(_ranking_table(rk, single), group)
+    rule = data_ranking.tie_break_rule(src)
+    notes = []
+    if (table["标记"].str.contains("并列")).any():
+        notes.append("并列：综合得分相同" + (f"，{ui.md(rule)}" if rule else ""))
+    flagged_one = table[table["标记"].str.contains("单项指标") & table["旗帜"].ne("")]
+    if not flagged_one.empty:
+        st.warning("以下对象的旗帜只依据 1 项有数据的指标：" + "、".join(ui.md(n) for n in flagged_one["名称"]) +
+                   "（其余指标缺项，见“缺项指标”列）。")
     ui.table(table, f"红旗蜗牛榜_{data.GROUP_LABELS[group]}_{quarter}", key="ranking",
-             marked=["旗帜", "标记"],
-             column_config={"综合得分": st.column_config.ProgressColumn("综合得分", min_value=0, max_value=100,
-                                                                    format="%.2f"),
-                            "标记": st.column_config.TextColumn("标记", width="medium")})
+             marked=["旗帜", "标记"], caption="；".join(notes) or None,
+             column_config={"名称": ui.name_column(table["名称"]),
+                            "排名": st.column_config.NumberColumn("排名", width=48),
+                            "旗帜": st.column_config.TextColumn("旗帜", width=56),
+                            "综合得分": st.column_config.NumberColumn("综合得分", format="%.2f", width=80),
+                            "标记": st.column_config.TextColumn("标记", width=ui.text_px(table["标记"], "标记")),
+                            "缺项指标": st.column_config.TextColumn("缺项指标", width=ui.text_px(table["缺项指标"], "缺项指标"))})
     fig = px.bar(rk, x="body_name", y="composite_score", color=rk.flag.fillna("无"),
                  color_discrete_map=ui.FLAG_COLOURS, text="composite_score",
                  category_orders={"color": ["红旗", "无", "蜗牛"]},
                  labels={"body_name": "", "composite_score": "综合得分", "color": "旗帜"})
+    fig.update_traces(hovertemplate="%{x}：%{y:.2f} 分<extra></extra>")
     fig.update_layout(yaxis_range=[0, 105])
     if len(rk) > 1:  # a county user's single bar says nothing the table does not
         # Labels only while they fit; with hundreds of bodies the bars show the distribution.
-        ui.chart(ui.bar_labels(fig, axis="y") if len(rk) <= 40 else fig, key="rank_bar", height=320)
+        ui.chart(ui.bar_labels(fig, ".2f", axis="y") if len(rk) <= 40 else fig, key="rank_bar", height=320)
 
     _drill(src, rk, group, quarter)
 

@@ -9,8 +9,6 @@ import streamlit as st
 from dashboards import data, ui
 from dashboards.exports import pct, ratio
 
-VETO_DAYS = 90
-
 
 def render() -> None:
     src = ui.page_start("巡察整改", "整改完成率 = 季末前已整改的问题 / 整改时限已到的问题；按期整改率以问题自身的整改时限为准。")
@@ -31,8 +29,9 @@ def render() -> None:
     c[1].metric("按期整改率", pct(tot.issues_on_time / tot.issues_due if tot.issues_due else None),
                 help=ratio(tot.issues_on_time, tot.issues_due), border=True)
     c[2].metric("逾期未整改（个）", f"{int(tot.overdue_open)}", border=True)
-    n_veto = int((overdue.days_overdue > VETO_DAYS).sum()) if not overdue.empty else 0
-    c[3].metric(f"逾期超{VETO_DAYS}天（个）", f"{n_veto}", help="涉及对象本季度不得评红旗（一票否决）", border=True)
+    veto = data.veto_days_text(quarter, src)  # the rules' veto_days of the quarter's year
+    n_veto = int(overdue.exceeds_veto.fillna(False).astype(bool).sum()) if not overdue.empty else 0
+    c[3].metric(f"逾期超{veto}（个）", f"{n_veto}", help="涉及对象本季度不得评红旗（一票否决）", border=True)
 
     left, right = st.columns(2)
     with left:
@@ -63,7 +62,7 @@ def render() -> None:
     else:
         show = pd.DataFrame({
             "逾期天数": overdue.days_overdue.astype("Int64"),
-            "一票否决": (overdue.days_overdue > VETO_DAYS).map({True: f"否决（超{VETO_DAYS}天）", False: ""}),
+            "一票否决": overdue.exceeds_veto.fillna(False).astype(bool).map({True: f"否决（超{veto}）", False: ""}),
             "责任对象": overdue.body_code.map(names).fillna(overdue.body_code),
             "组别": overdue.body_group.map(data.GROUP_LABELS).fillna(overdue.body_group),
             "问题编号": overdue.issue_code, "被巡察单位": overdue.inspected_body,

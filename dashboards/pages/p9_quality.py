@@ -8,10 +8,30 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import auth, data, ui
 
 OUTCOME_LABELS = {"accepted": "已接收", "accepted_with_rejects": "部分接收", "rejected": "已拒收"}
 SEVERITY_LABELS = {"blocking": "阻断", "warning": "警告"}
+# Warehouse table -> what a leader calls it (technical names are for analysts only).
+ASSET_LABELS = {
+    "regions": "行政区划", "departments": "部门名录", "tasks": "重点任务清单", "task_progress": "任务推进台账",
+    "units": "清廉单元台账", "inspections": "巡察整改台账", "survey_responses": "满意度问卷", "survey_answers": "满意度答卷",
+    "cases": "监督执纪统计", "kpi_task_progress": "任务推进指标", "kpi_unit_coverage": "清廉单元达标指标",
+    "kpi_rectification": "整改指标", "kpi_satisfaction": "满意度指标", "kpi_satisfaction_questions": "满意度分题指标",
+    "kpi_cases": "案件统计指标", "scorecard_quarterly": "季度排名", "assessment_annual": "年度考核",
+}
+LAYER_LABELS = {"raw": "报送数据", "staging": "报送数据", "marts": "汇总指标"}
+
+
+def _asset_label(asset: object) -> str:
+    name = str(asset).split(".")[-1]
+    return ASSET_LABELS.get(name, name)
+
+
+def _technical() -> bool:
+    """Run ids, table names and expectation names are shown to analysts (who query the warehouse)."""
+    viewer = auth.current_viewer()
+    return viewer is None or viewer.role in ("analyst", "dev")
 
 
 def _counts_text(raw: object) -> str:
@@ -45,12 +65,14 @@ def render() -> None:
         ui.empty("发布记录")
     else:
         show = pd.DataFrame({
-            "发布编号": log.publish_id, "发布时间": log.published_at, "季度": log.quarter, "规则版本": log.rules_version,
+            "发布时间": log.published_at, "季度": log.quarter, "规则版本": log.rules_version,
             "检查通过": log.checks_passed.fillna(False).astype(bool).map({True: "✓ 通过", False: "✗ 未通过（未发布）"}),
-            "各表行数": log.row_counts.map(_counts_text),
         })
         if "message" in log.columns:
             show["说明"] = log.message.map(_message_text)
+        if _technical():
+            show.insert(0, "发布编号", log.publish_id)
+            show["各表行数"] = log.row_counts.map(_counts_text)
         ui.table(show, "发布记录", key="publish_log")
 
     st.markdown("##### 报送文件处理结果")
@@ -106,14 +128,23 @@ def render() -> None:
     else:
         run = res.iloc[0]
         passed = res.success.fillna(False).astype(bool)
-        st.caption(f"最近一次检查 {run.run_id}，{run.checked_at:%Y-%m-%d %H:%M}：共 {len(res)} 项，"
+        tech = _technical()
+        run_text = f" {run.run_id}" if tech else ""
+        st.caption(f"最近一次检查{run_text}，{run.checked_at:%Y-%m-%d %H:%M}：共 {len(res)} 项，"
                    f"通过 {int(passed.sum())} 项，未通过 {int((~passed).sum())} 项。")
         show = pd.DataFrame({
             "结果": passed.map({True: "✓ 通过", False: "✗ 未通过"}), "严重程度": res.severity.map(SEVERITY_LABELS).fillna(res.severity),
-            "层": res.layer, "数据表": res.asset, "字段": res.column_name, "检查内容": res.description_zh,
-            "观测值": res.observed_value, "不符合行数": res.unexpected_count, "示例": res.unexpected_examples,
-            "检查规则": res.expectation,
+            "数据": res.asset.map(_asset_label), "检查内容": res.description_zh, "不符合行数": res.unexpected_count,
         })
+        if tech:
+            show.insert(2, "层", res.layer)
+            show["数据表"] = res.asset
+            show["字段"] = res.column_name
+            show["观测值"] = res.observed_value
+            show["示例"] = res.unexpected_examples
+            show["检查规则"] = res.expectation
+        else:
+            show.insert(2, "环节", res.layer.map(LAYER_LABELS).fillna("其他"))
         ui.table(show, "数据质量检查结果", key="dq_results")
 
     st.markdown("##### 未通过检查的报送行（按报送单位）")
@@ -130,8 +161,10 @@ def render() -> None:
             "填报单位": fails.submitter_name, "文件": fails.file, "工作表": fails.sheet,
             "行号": fails.row_number.astype("Int64"), "字段": fails.column_name, "填报值": fails.value,
             "严重程度": fails.severity.map(SEVERITY_LABELS).fillna(fails.severity), "如何修改": fails.fix_zh,
-            "数据表": fails.asset, "检查规则": fails.expectation,
         })
+        if _technical():
+            show["数据表"] = fails.asset
+            show["检查规则"] = fails.expectation
         ui.table(show, "检查问题明细", key="dq_failures")
 
 

@@ -60,6 +60,7 @@ EVENTS: dict[str, str] = {
     "export": "导出",
     "download": "下载",
     "bulletin": "生成通报",
+    "talk_record": "登记约谈",
     "upload": "上传报送文件",
     "account_add": "新增账号",
     "account_change": "修改账号",

@@ -56,6 +56,7 @@ class Lock:
     key: str
     until: float
     locks: int
+    duration: int = 0  # the wait this lock imposed when it engaged (what the audit records; 0 if read back)
 
     @property
     def seconds_left(self) -> int:
@@ -133,14 +134,15 @@ class Lockout:
         if locks and now - last_lock > LOCK_MEMORY_SECONDS:
             locks = 0
         failures += 1
-        until = 0.0
+        until, duration = 0.0, 0
         if failures >= threshold:
             locks += 1
-            until = now + min(s.lockout_seconds * 2 ** (locks - 1), s.lockout_max_seconds)
+            duration = min(s.lockout_seconds * 2 ** (locks - 1), s.lockout_max_seconds)
+            until = now + duration
             failures, last_lock = 0, now
         con.execute("INSERT OR REPLACE INTO lockouts VALUES (?, ?, ?, ?, ?, ?)",
                     (key, failures, locks, until if until else (r["locked_until"] if r else 0.0), now, last_lock))
-        return Lock(key, until, locks) if until else None
+        return Lock(key, until, locks, duration) if until else None
 
     def _release(self, reservation: Reservation) -> None:
         account, client = reservation.keys

@@ -90,7 +90,7 @@ def check(username: str, password: str, client: str | None, *, viewer: Scope | N
         reason = f"修改密码时当前密码错误（{reason}）" if reason != "密码错误" else "修改密码时当前密码错误"
     audit.record("login_failed", client=client, reason=reason, **who)
     for new in reservation.engaged:
-        audit.record("lockout", client=client, target=new.key, seconds=new.seconds_left, locks=new.locks, **who, **why)
+        audit.record("lockout", client=client, target=new.key, seconds=new.duration, locks=new.locks, **who, **why)
     if reservation.engaged:
         return Check(None, _lock_message(reservation.engaged[0]))
     return Check(None, WRONG if purpose == "login" else "当前密码不正确。")
