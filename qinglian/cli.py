@@ -197,7 +197,7 @@ def backup(
     keep: Annotated[int | None, typer.Option("--keep", min=1, help="保留最近几份备份（默认 $QINGLIAN_BACKUP_KEEP 或 8）")] = None,
     list_only: Annotated[bool, typer.Option("--list", help="只列出现有备份")] = False,
 ) -> None:
-    """备份数据仓库（在没有任务写入时取得一致的副本；每次发布也会自动备份）。"""
+    """备份数据仓库（在运行锁下、没有任务写入时取得一致的副本）。"""
     from qinglian.backup import backups, take_backup
 
     target = _warehouse(warehouse)
