@@ -214,9 +214,11 @@ def _log_failure(warehouse: Path, quarter: str, serving: Path, message: str) -> 
 # What readers need, and nothing else: every reader of the serving copy (dashboards, analysts' SQL,
 # exports) sees the marts, the rules they were computed with, the publish and check logs, and the
 # ingest outcomes and rejects that trace figures back to files (lineage of the rows lives in the marts'
-# file/sheet/row columns). Raw rows, staging and intermediate stay in the warehouse.
+# file/sheet/row columns). The raw reference data (regions, departments, tasks: no personal data) is
+# published too, because the upload portal's dry run resolves names against it in the serving copy
+# (qinglian.submissions.intake). Other raw rows, staging and intermediate stay in the warehouse.
 PUBLISHED_SCHEMAS = ("marts", "rules", "ops")
-PUBLISHED_RAW_TABLES = ("ingest_files", "ingest_rejects")
+PUBLISHED_RAW_TABLES = ("ingest_files", "ingest_rejects", "regions", "departments", "tasks")
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, database: str) -> list[tuple[str, str]]:

@@ -107,8 +107,8 @@ def test_rollback_restores_the_previous_copy(tmp_path: Path) -> None:
 
 
 def test_the_serving_copy_holds_only_what_readers_need(tmp_path: Path) -> None:
-    """marts (with their descriptions), rules, ops and the ingest outcomes/rejects; no raw rows,
-    staging or intermediate."""
+    """marts (with their descriptions), rules, ops, the ingest outcomes/rejects and the reference data
+    the portal's dry run resolves against; no other raw rows, staging or intermediate."""
     warehouse, serving = tmp_path / "w.duckdb", tmp_path / "s.duckdb"
     _fake_marts(warehouse)
     with duckdb.connect(str(warehouse)) as con:
@@ -117,6 +117,7 @@ def test_the_serving_copy_holds_only_what_readers_need(tmp_path: Path) -> None:
         con.execute("create table raw.ingest_files as select 1 as file_id, 'units/a.xlsx' as path")
         con.execute("create table raw.ingest_rejects as select 1 as file_id, '第3行' as reason")
         con.execute("create table raw.units as select '张三' as contact")
+        con.execute("create table raw.regions as select '610723000000' as region_code")
         con.execute("create view staging.stg_raw__units as select * from raw.units")
         con.execute("create table intermediate.int_x as select 1 as x")
         con.execute("create table rules.rule_sets as select '2025.1' as rules_version")
@@ -132,7 +133,7 @@ def test_the_serving_copy_holds_only_what_readers_need(tmp_path: Path) -> None:
                                           and column_name = 'composite_score')""").fetchall()[0]
         assert con.execute("select reason from raw.ingest_rejects").fetchall() == [("第3行",)]
     assert tables == {f"marts.{t}" for t in PUBLISHED_TABLES} | {
-        "raw.ingest_files", "raw.ingest_rejects", "rules.rule_sets", "ops.publish_log", "ops.scorecard_versions",
+        "raw.ingest_files", "raw.ingest_rejects", "raw.regions", "rules.rule_sets", "ops.publish_log", "ops.scorecard_versions",
         "ops.scorecard_changes", "ops.scorecard_frozen"}
     assert views == 0
     assert comments == ("季度排名", "综合得分")
