@@ -13,11 +13,14 @@ run dashboard: export QINGLIAN_ENV ?= demo
 run: setup  ## demo data -> ingest -> checks -> KPIs -> published dashboard data
 	$(UV) run qinglian run
 
+# Two workers (the machine has two cores); a file's tests stay on one worker so that its module
+# fixtures (a published warehouse, a hostile corpus) are built once.
 test: setup system-deps  ## the whole test suite (what .ci/run calls)
-	$(UV) run pytest
+	$(UV) run pytest -n 2 --dist loadfile
 
 setup: uv
 	$(UV) sync --frozen
+	$(UV) run qinglian prepare
 
 uv:
 	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --user --quiet "uv==0.13.8"

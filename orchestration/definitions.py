@@ -1,27 +1,33 @@
-"""The Dagster code location: `dagster dev -m orchestration.definitions`."""
+"""The Dagster code location (`dagster dev -m orchestration.definitions`, and `qinglian serve`).
+
+Importing this module does no work: the definitions are made when Dagster (or `qinglian run`) loads
+them, from the dbt manifest prepared beforehand (orchestration.prepare).
+"""
 
 from __future__ import annotations
 
-from dagster import Definitions
-from dagster_dbt import DbtCliResource
+import dagster as dg
 
-from orchestration.assets.dbt import dbt_project, marts_quality, qinglian_dbt_assets
-from orchestration.assets.ingest import ingest_assets
-from orchestration.assets.publish import published_warehouse
 from orchestration.resources import WarehouseResource
-from orchestration.schedules import landing_sensor, quarterly_job, quarterly_schedule
-from qinglian.settings import dbt_executable
 
 
-def build_definitions(warehouse: WarehouseResource | None = None) -> Definitions:
-    return Definitions(
-        assets=[*ingest_assets, qinglian_dbt_assets, published_warehouse],
+def build_definitions(warehouse: WarehouseResource | None = None) -> dg.Definitions:
+    from orchestration.defs.dbt import dbt_definitions
+    from orchestration.defs.ingest import ingest_assets
+    from orchestration.defs.schedules import landing_sensor, quarterly_job, quarterly_schedule
+    from orchestration.defs.serving import published_warehouse
+
+    dbt_assets, marts_quality = dbt_definitions()
+    return dg.Definitions(
+        assets=[*ingest_assets, dbt_assets, published_warehouse],
         asset_checks=[marts_quality],
         jobs=[quarterly_job],
         schedules=[quarterly_schedule],
         sensors=[landing_sensor],
-        resources={"warehouse": warehouse or WarehouseResource(), "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_executable()))},
+        resources={"warehouse": warehouse or WarehouseResource()},
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

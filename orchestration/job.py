@@ -9,7 +9,6 @@ terminal.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +21,7 @@ log = logging.getLogger("qinglian.job")
 
 # The terminal shows the outcome lines and the verdict; Dagster's own events go to the log file.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-_STEP_NAMES = {"ingest_landing": "读取报送文件", "qinglian_dbt_assets": "构建指标（dbt）",
+_STEP_NAMES = {"ingest_landing": "读取报送文件", "qinglian_dbt_assets": "构建指标（dbt）", "marts_quality": "发布前检查",
                "serving__published_warehouse": "发布驾驶舱数据"}
 
 
@@ -37,12 +36,16 @@ def run_quarterly(landing: Path, warehouse: Path, quarter: str | None = None, co
     landing, warehouse = Path(landing), Path(warehouse)
     if not landing.is_dir():
         raise UserError(f"落地文件夹不存在或不是文件夹：{landing}。请检查 --landing 参数")
-    from orchestration.partitions import previous_quarter, quarterly_partitions
+    from orchestration.partitions import previous_quarter, runnable_quarters
 
     quarter = quarter or previous_quarter(date.today())
-    keys = quarterly_partitions.get_partition_keys()
+    keys = runnable_quarters()
     if quarter not in keys:
-        raise UserError(f"季度 {quarter} 不在可运行的季度范围内（{keys[0]} 至 {keys[-1]}）")
+        raise UserError(f"季度 {quarter} 不在可运行的季度范围内（{keys[0]} 至 {keys[-1]}；"
+                        "更早的季度请设置 QINGLIAN_FIRST_QUARTER）")
+    from orchestration.prepare import prepare
+
+    prepare()  # the dbt manifest, parsed again only when the dbt project changed
     from qinglian.runlock import warehouse_lock
 
     with warehouse_lock(warehouse, f"qinglian run 季度任务 {quarter}"):
@@ -50,19 +53,22 @@ def run_quarterly(landing: Path, warehouse: Path, quarter: str | None = None, co
 
 
 def _run_locked(landing: Path, warehouse: Path, quarter: str, console: Console, serving: Path | None, instance) -> bool:
-    os.environ.setdefault("DAGSTER_HOME", str(warehouse.parent / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
+    from orchestration.instance import ensure_instance
+    from orchestration.partitions import partition_key
     from orchestration.resources import WarehouseResource
 
+    # Dagster's preview/beta warnings are for developers: into the log file, not onto the terminal.
+    logging.captureWarnings(True)
     resource = WarehouseResource(warehouse_path=str(warehouse), landing_path=str(landing),
                                  serving_path=str(serving or serving_path(warehouse)))
     job = build_definitions(resource).get_job_def("quarterly_job")
     with console.status(f"正在运行 {quarter} 季度任务（读取 → 检查 → 构建 → 发布）…"):
-        result = job.execute_in_process(partition_key=quarter, instance=instance or DagsterInstance.get(),
-                                        raise_on_error=False, run_config=QUIET)
+        result = job.execute_in_process(partition_key=partition_key(quarter), raise_on_error=False, run_config=QUIET,
+                                        instance=instance or DagsterInstance.from_ref(ensure_instance()),
+                                        tags={"trigger": "qinglian run", "qinglian/quarter": quarter})
     _log_events(result)
     _report(console, result, quarter, resource.serving)
     return result.success
@@ -77,7 +83,7 @@ def _log_events(result) -> None:
 
 
 def _outcomes(result) -> list[dict] | None:
-    from orchestration.assets.ingest import OUTCOMES_KEY
+    from orchestration.defs.ingest import OUTCOMES_KEY
 
     for event in result.all_events:
         meta = None

@@ -1,18 +1,53 @@
-"""Quarterly partitions keyed like 2025Q1, and the calendar rules of the quarterly run."""
+"""Quarterly partitions from the office's first quarter, and the quarter labels (2025Q1) they stand for.
+
+The partitions are a Dagster time window (one window per calendar quarter, Beijing time), so the set
+grows with the calendar by itself: a daemon started in December knows the next quarter in April
+without a restart, and nothing is computed from today's date when the module is imported. The first
+quarter is a deployment setting (QINGLIAN_FIRST_QUARTER, qinglian.settings.first_quarter), so an
+office can load its ledgers back to any year.
+
+A window's key is its first day (2025-04-01 for 2025Q2): Dagster parses keys with strptime, which
+knows no quarters. Everything outside Dagster speaks quarter labels; the two functions below are the
+only translation between them.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from dagster import StaticPartitionsDefinition
+from dagster import TimeWindowPartitionsDefinition
 
-FIRST_QUARTER = "2025Q1"
-# Reports are due by the 10th day after quarter end (DESIGN §4); the run starts that day.
-RUN_DAY_AFTER_QUARTER_END = 10
+from qinglian.settings import first_quarter
+
+TIMEZONE = "Asia/Shanghai"
+KEY_FORMAT = "%Y-%m-%d"
+# A window starts on the first day of each quarter.
+QUARTER_STARTS_CRON = "0 0 1 1,4,7,10 *"
 
 
 def quarter_key(d: date) -> str:
+    """The quarter label of a day: 2025-05-17 → 2025Q2."""
     return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+
+
+def quarter_start(quarter: str) -> date:
+    return date(int(quarter[:4]), 3 * (int(quarter[-1]) - 1) + 1, 1)
+
+
+def quarter_end(quarter: str) -> date:
+    year, q = int(quarter[:4]), int(quarter[-1])
+    nxt = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def partition_key(quarter: str) -> str:
+    """2025Q2 → 2025-04-01, the key of its partition."""
+    return quarter_start(quarter).strftime(KEY_FORMAT)
+
+
+def quarter_of(key: str) -> str:
+    """2025-04-01 → 2025Q2."""
+    return quarter_key(datetime.strptime(key, KEY_FORMAT).date())
 
 
 def quarter_range(first: str, last: str) -> list[str]:
@@ -25,13 +60,24 @@ def quarter_range(first: str, last: str) -> list[str]:
 
 def previous_quarter(d: date) -> str:
     """The quarter that ended most recently before day `d`."""
-    first_of_quarter = date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-    return quarter_key(first_of_quarter - timedelta(days=1))
+    return quarter_key(quarter_start(quarter_key(d)) - timedelta(days=1))
 
 
-def quarters_until(today: date | None = None) -> list[str]:
-    today = today or date.today()
-    return quarter_range(FIRST_QUARTER, quarter_key(today))
+def quarterly_partitions_def(first: str | None = None) -> TimeWindowPartitionsDefinition:
+    """One partition per quarter from `first` (default: the deployment's first quarter) up to the
+    current quarter (end_offset=1: the quarter in progress can be previewed; the schedule runs the
+    one that ended)."""
+    start = quarter_start(first or first_quarter())
+    return TimeWindowPartitionsDefinition(
+        start=datetime(start.year, start.month, 1), cron_schedule=QUARTER_STARTS_CRON, fmt=KEY_FORMAT,
+        timezone=TIMEZONE, end_offset=1,
+    )
 
 
-quarterly_partitions = StaticPartitionsDefinition(quarters_until())
+def runnable_quarters(now: datetime | None = None, partitions: TimeWindowPartitionsDefinition | None = None) -> list[str]:
+    """The quarters a run may be started for at `now` (default: the current time), as labels."""
+    partitions = partitions or quarterly_partitions
+    return [quarter_of(k) for k in partitions.get_partition_keys(current_time=now)]
+
+
+quarterly_partitions = quarterly_partitions_def()

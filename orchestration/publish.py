@@ -211,9 +211,52 @@ def _log_failure(warehouse: Path, quarter: str, serving: Path, message: str) -> 
         log.warning("发布失败记录未能写入", exc_info=True)
 
 
+# What readers need, and nothing else: every reader of the serving copy (dashboards, analysts' SQL,
+# exports) sees the marts, the rules they were computed with, the publish and check logs, and the
+# ingest outcomes and rejects that trace figures back to files (lineage of the rows lives in the marts'
+# file/sheet/row columns). The raw reference data (regions, departments, tasks: no personal data) is
+# published too, because the upload portal's dry run resolves names against it in the serving copy
+# (qinglian.submissions.intake). Other raw rows, staging and intermediate stay in the warehouse.
+PUBLISHED_SCHEMAS = ("marts", "rules", "ops")
+PUBLISHED_RAW_TABLES = ("ingest_files", "ingest_rejects", "regions", "departments", "tasks")
+
+
+def published_tables(con: duckdb.DuckDBPyConnection, database: str) -> list[tuple[str, str]]:
+    rows = con.execute("select schema_name, table_name from duckdb_tables() where database_name = ? order by 1, 2",
+                       [database]).fetchall()
+    return [(s, t) for s, t in rows if s in PUBLISHED_SCHEMAS or (s == "raw" and t in PUBLISHED_RAW_TABLES)]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def make_serving_file(warehouse: Path, target: Path) -> None:
-    """Write the file the dashboards will read: today a byte copy of the (checkpointed) warehouse."""
-    shutil.copyfile(warehouse, target)
+    """Write the file the dashboards will read: the published tables of the (checkpointed) warehouse,
+    with their descriptions (DuckDB comments), in a new database."""
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(f"attach {_sql_text(str(warehouse))} as src (read_only)")
+        for schema, table in published_tables(con, "src"):
+            s, t = _quote(schema), _quote(table)
+            con.execute(f"create schema if not exists {s}")
+            con.execute(f"create table {s}.{t} as select * from src.{s}.{t}")
+            comment = con.execute("select comment from duckdb_tables() where database_name = 'src' and schema_name = ? and table_name = ?",
+                                  [schema, table]).fetchall()[0][0]
+            if comment:
+                con.execute(f"comment on table {s}.{t} is {_sql_text(comment)}")
+            for column, text in con.execute(
+                    "select column_name, comment from duckdb_columns() where database_name = 'src' and schema_name = ? "
+                    "and table_name = ? and comment is not null", [schema, table]).fetchall():
+                con.execute(f"comment on column {s}.{t}.{_quote(column)} is {_sql_text(text)}")
+        con.execute("detach src")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _temp_name(serving: Path, tag: str) -> Path:

@@ -184,6 +184,46 @@ def build(warehouse: WarehouseOpt = None) -> None:
 
 
 @app.command()
+def prepare() -> None:
+    """准备编排器读取的 dbt 清单（安装或修改 dbt 项目后运行；make setup 会运行，qinglian run 也会按需运行）。"""
+    from orchestration.prepare import prepare as prepare_manifest
+
+    console.print(f"dbt 清单已就绪 → {prepare_manifest()}")
+
+
+@app.command()
+def backup(
+    warehouse: WarehouseOpt = None,
+    keep: Annotated[int | None, typer.Option("--keep", min=1, help="保留最近几份备份（默认 $QINGLIAN_BACKUP_KEEP 或 8）")] = None,
+    list_only: Annotated[bool, typer.Option("--list", help="只列出现有备份")] = False,
+) -> None:
+    """备份数据仓库（在运行锁下、没有任务写入时取得一致的副本）。"""
+    from qinglian.backup import backups, take_backup
+
+    target = _warehouse(warehouse)
+    if list_only:
+        found = backups(target)
+        for path in found:
+            console.print(f"{path}  {path.stat().st_size / 1e6:.1f} MB")
+        console.print(f"共 {len(found)} 份备份")
+        return
+    console.print(f"已备份 → {take_backup(target, keep=keep)}")
+
+
+@app.command()
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="备份文件（qinglian backup --list 列出）")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """从备份恢复数据仓库（原文件保留为 .before-restore）；恢复后运行 qinglian run 重新发布。"""
+    from qinglian.backup import restore as restore_backup
+
+    target = _warehouse(warehouse)
+    kept = restore_backup(backup_file, target)
+    console.print(f"已从 {backup_file} 恢复 → {target}（原数据仓库保留为 {kept}）；运行 qinglian run 重新构建并发布")
+
+
+@app.command()
 def run(
     landing: Annotated[Path | None, typer.Option("--landing", help="落地文件夹（默认 data/landing，不存在时先生成演示数据）")] = None,
     warehouse: WarehouseOpt = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,38 @@ def serving_path(warehouse: Path) -> Path:
     """The published read-only copy the dashboards read; it sits beside the warehouse."""
     env = os.environ.get("QINGLIAN_SERVING")
     return Path(env).expanduser().resolve() if env else warehouse.parent / "serving" / "warehouse.duckdb"
+
+
+# The first quarter the orchestrator offers partitions for. A deployment setting, not a rule: an office
+# that loads its ledgers back to 2021 sets QINGLIAN_FIRST_QUARTER=2021Q1. The default reaches back
+# far enough for a programme started before the demo's first quarter (2025Q1).
+DEFAULT_FIRST_QUARTER = "2020Q1"
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def first_quarter() -> str:
+    """$QINGLIAN_FIRST_QUARTER (e.g. 2021Q1), else DEFAULT_FIRST_QUARTER; a malformed value is a Chinese error."""
+    raw = os.environ.get("QINGLIAN_FIRST_QUARTER", "").strip()
+    if not raw:
+        return DEFAULT_FIRST_QUARTER
+    value = raw.upper()
+    m = _QUARTER.match(value)
+    if not m or not 1900 <= int(m[1]) <= 2200:
+        from qinglian.errors import UserError
+
+        raise UserError(f"环境变量 QINGLIAN_FIRST_QUARTER='{raw}' 不是季度：请写如 2021Q1（数据最早的季度）")
+    return value
+
+
+def dagster_home() -> Path:
+    """The orchestrator's persistent instance (run history, schedule and sensor state): $DAGSTER_HOME,
+    else dagster/ in the state directory, which survives publishes, upgrades and restarts."""
+    env = os.environ.get("DAGSTER_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    from qinglian.security.config import state_dir
+
+    return state_dir() / "dagster"
 
 
 def lock_path(warehouse: Path) -> Path:

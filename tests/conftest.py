@@ -39,3 +39,12 @@ def demo_ingested(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) 
     warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
     summary = ingest_landing(demo_landing, warehouse)
     return warehouse, summary
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> Path:
+    """The dbt manifest, prepared once for the whole run (the orchestrator's definitions load from it;
+    parallel workers wait on one lock instead of parsing twice)."""
+    from orchestration.prepare import prepare
+
+    return prepare()

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,10 +19,11 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, RunRequest, SkipReason, build_schedule_context, build_sensor_context
 
-from orchestration.definitions import defs
+from orchestration.definitions import defs as load_defs
+from orchestration.defs.schedules import landing_sensor, quarterly_schedule
 from orchestration.job import run_quarterly
+from orchestration.partitions import partition_key, quarter_of, runnable_quarters
 from orchestration.resources import WarehouseResource
-from orchestration.schedules import landing_sensor, quarterly_schedule
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,21 +41,83 @@ def _published(serving: Path) -> list[tuple]:
 
 
 def test_definitions_load_with_every_layer() -> None:
+    defs = load_defs()
     job = defs.resolve_job_def("quarterly_job")
     keys = {"/".join(k.path) for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {f"raw/{t}" for t in ("regions", "departments", "tasks", "task_progress", "units", "inspections",
                                  "survey_responses", "survey_answers", "cases")} <= keys
     assert {"marts/scorecard_quarterly", "marts/assessment_annual", "marts/kpi_unit_coverage", "serving/published_warehouse"} <= keys
-    assert job.partitions_def is not None and "2025Q1" in job.partitions_def.get_partition_keys()
+    assert job.partitions_def is not None and partition_key("2025Q1") in job.partitions_def.get_partition_keys()
+    # dbt assets are not partitioned (every build recomputes every quarter); ingest and publish are.
+    graph = defs.resolve_asset_graph()
+    partitioned = {"/".join(k.path) for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None}
+    assert {"raw/units", "raw/ingest_files", "serving/published_warehouse"} <= partitioned
+    assert not {k for k in partitioned if k.split("/")[0] in ("staging", "intermediate", "marts")}
     schedule = defs.resolve_schedule_def("quarterly_schedule")
-    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 8 10 1,4,7,10 *", "Asia/Shanghai")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 8 * * *", "Asia/Shanghai")
     assert defs.resolve_sensor_def("landing_sensor") is not None
 
 
-def test_schedule_runs_the_quarter_that_just_ended() -> None:
-    when = datetime(2025, 7, 10, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    request = quarterly_schedule(build_schedule_context(scheduled_execution_time=when))
-    assert isinstance(request, RunRequest) and request.partition_key == "2025Q2"
+def _tick(day: datetime):
+    return quarterly_schedule(build_schedule_context(scheduled_execution_time=day))
+
+
+@pytest.mark.parametrize("deadline,quarter", [
+    (datetime(2025, 4, 10, 8, 0), "2025Q1"),
+    (datetime(2025, 7, 10, 8, 0), "2025Q2"),
+    (datetime(2025, 10, 10, 8, 0), "2025Q3"),
+    (datetime(2026, 1, 10, 8, 0), "2025Q4"),
+])
+def test_schedule_runs_the_quarter_that_just_ended_from_its_report_deadline(deadline: datetime, quarter: str,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 10th day after quarter end (Beijing time): the run of the quarter that ended; the day before,
+    nothing; a later day (a server that was down on the 10th) asks again under the same run key, which
+    Dagster launches once."""
+    monkeypatch.delenv("QINGLIAN_RULES", raising=False)
+    monkeypatch.delenv("QINGLIAN_ENV", raising=False)
+    tz = ZoneInfo("Asia/Shanghai")
+    day = deadline.replace(tzinfo=tz)
+    before = _tick(day - timedelta(days=1))
+    assert isinstance(before, SkipReason) and quarter in before.skip_message
+    request = _tick(day)
+    assert isinstance(request, RunRequest)
+    assert (request.partition_key, request.run_key, request.tags["qinglian/quarter"]) == (partition_key(quarter), f"schedule-{quarter}", quarter)
+    later = _tick(day + timedelta(days=40))
+    assert isinstance(later, RunRequest) and later.run_key == request.run_key
+    # 23:30 on the 9th in Beijing is already the 10th's 15:30 of the previous day in UTC terms: the
+    # schedule decides by the Beijing calendar day.
+    assert isinstance(_tick(datetime(deadline.year, deadline.month, 9, 23, 30, tzinfo=tz)), SkipReason)
+    assert isinstance(_tick(datetime(deadline.year, deadline.month, 10, 0, 30, tzinfo=tz).astimezone(ZoneInfo("UTC"))), RunRequest)
+
+
+def test_the_schedule_day_comes_from_the_rules_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An office that sets report_deadline_days: 15 is run on the 15th day after quarter end, not the 10th."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("default:\n  report_deadline_days: 15\n", encoding="utf-8")
+    monkeypatch.setenv("QINGLIAN_RULES", str(rules))
+    tz = ZoneInfo("Asia/Shanghai")
+    assert isinstance(_tick(datetime(2025, 7, 14, 8, tzinfo=tz)), SkipReason)
+    request = _tick(datetime(2025, 7, 15, 8, tzinfo=tz))
+    assert isinstance(request, RunRequest) and request.tags["qinglian/quarter"] == "2025Q2"
+
+
+def test_partitions_start_at_the_configured_first_quarter(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.partitions import quarterly_partitions_def
+    from qinglian.errors import UserError
+    from qinglian.settings import first_quarter
+
+    monkeypatch.setenv("QINGLIAN_FIRST_QUARTER", "2018q3")
+    assert first_quarter() == "2018Q3"
+    keys = quarterly_partitions_def().get_partition_keys(current_time=datetime(2019, 2, 1, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert [quarter_of(k) for k in keys] == ["2018Q3", "2018Q4", "2019Q1"]
+    # The set grows with the calendar, not with the moment the module was imported.
+    later = quarterly_partitions_def().get_partition_keys(current_time=datetime(2019, 7, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert quarter_of(later[-1]) == "2019Q3" and len(later) == 5
+    monkeypatch.setenv("QINGLIAN_FIRST_QUARTER", "2018年")
+    with pytest.raises(UserError, match="QINGLIAN_FIRST_QUARTER"):
+        first_quarter()
+    monkeypatch.delenv("QINGLIAN_FIRST_QUARTER")
+    assert runnable_quarters(datetime(2025, 5, 1, tzinfo=ZoneInfo("Asia/Shanghai")))[-2:] == ["2025Q1", "2025Q2"]
 
 
 def test_sensor_triggers_the_quarter_of_a_new_file(tmp_path: Path) -> None:
@@ -65,9 +128,23 @@ def test_sensor_triggers_the_quarter_of_a_new_file(tmp_path: Path) -> None:
     resource = WarehouseResource(warehouse_path=str(tmp_path / "w.duckdb"), landing_path=str(landing))
     context = build_sensor_context(resources={"warehouse": resource})
     result = landing_sensor(context)
-    assert [r.partition_key for r in result] == ["2025Q1"]
+    assert [(r.partition_key, r.tags["qinglian/quarter"], r.tags["trigger"]) for r in result] == [
+        (partition_key("2025Q1"), "2025Q1", "landing_sensor")]
     again = landing_sensor(build_sensor_context(cursor=context.cursor, resources={"warehouse": resource}))
     assert isinstance(again, SkipReason)
+    # A corrected upload of the same file (new bytes) asks again, under a new run key.
+    units_file(landing, "洋县.xlsx", "已达标")
+    third = landing_sensor(build_sensor_context(cursor=context.cursor, resources={"warehouse": resource}))
+    assert [r.partition_key for r in third] == [partition_key("2025Q1")] and third[0].run_key != result[0].run_key
+
+
+def test_orchestration_imports_no_cli_and_loads_nothing_at_import() -> None:
+    """No import cycle with the command line, and no dbt parse when the definitions module is imported."""
+    code = ("import sys; import orchestration.definitions, orchestration.job; "
+            "assert 'qinglian.cli' not in sys.modules, 'cli imported'; "
+            "assert not any(m.startswith('dbt.') for m in sys.modules), 'dbt imported'")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
 
 
 @pytest.fixture(scope="module")
@@ -97,24 +174,56 @@ def after_q1(published_q1: Path, tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "run" / "w.duckdb", tmp_path / "run" / "serving" / "warehouse.duckdb"
 
 
-def test_partition_run_publishes_and_is_idempotent(small_landing: Path, after_q1: tuple[Path, Path]) -> None:
+def test_partition_run_publishes_and_is_idempotent_while_readers_read(small_landing: Path, after_q1: tuple[Path, Path]) -> None:
+    """The 2025Q2 run after 2025Q1 publishes both quarters while a dashboard reads the serving copy
+    (a connection held open through the swap, and one reconnecting every 20 ms: no lock error); the
+    same run again changes nothing."""
     warehouse, serving = after_q1
     with duckdb.connect(str(serving), read_only=True) as con:
         assert {q for (q,) in con.execute("select distinct quarter from marts.scorecard_quarterly").fetchall()} == {"2025Q1"}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         q1_units = con.execute("select count(*) from raw.units").fetchone()[0]
-    assert _run(small_landing, warehouse)
+    held = duckdb.connect(str(serving), read_only=True)
+    errors: list[str] = []
+    reads = 0
+    stop = threading.Event()
+
+    def dashboard_reader() -> None:
+        nonlocal reads
+        while not stop.is_set():
+            try:
+                with duckdb.connect(str(serving), read_only=True) as con:
+                    con.execute("select count(*) from marts.scorecard_quarterly").fetchone()
+                reads += 1
+            except Exception as exc:  # any lock error fails the test below
+                errors.append(str(exc))
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=dashboard_reader)
+    thread.start()
+    try:
+        assert _run(small_landing, warehouse)
+    finally:
+        stop.set()
+        thread.join()
+    # The connection opened before the swap still reads its (old) copy.
+    assert held.execute("select count(distinct quarter) from marts.scorecard_quarterly").fetchone()[0] == 1
+    held.close()
+    assert errors == [] and reads > 10
     first = _published(serving)
     assert {q for _, _, q, *_ in first} == {"2025Q1", "2025Q2"}
-    with duckdb.connect(str(serving), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         counts = con.execute("select (select count(*) from raw.units), (select count(*) from marts.kpi_unit_coverage)").fetchone()
+    with duckdb.connect(str(serving), read_only=True) as con:
         log = con.execute("select quarter, status from ops.publish_log order by publish_id").fetchall()
     # The 2025Q2 run loaded only files up to 2025Q2 on top of what 2025Q1 had.
     assert counts[0] > q1_units
     assert log == [("2025Q1", "published"), ("2025Q2", "published")]
     assert _run(small_landing, warehouse)
     assert _published(serving) == first
-    with duckdb.connect(str(serving), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select (select count(*) from raw.units), (select count(*) from marts.kpi_unit_coverage)").fetchone() == counts
+    with duckdb.connect(str(serving), read_only=True) as con:
         assert con.execute("select quarter, version from ops.scorecard_versions order by 1").fetchall() == [("2025Q1", 1), ("2025Q2", 1)]
 
 
@@ -166,36 +275,4 @@ def test_killed_run_leaves_serving_intact_and_next_run_completes(small_landing: 
     out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "驾驶舱数据已发布" in out.stdout
-    assert {q for _, _, q, *_ in _published(serving)} == {"2025Q1", "2025Q2"}
-
-
-def test_reader_held_open_during_a_full_run_sees_no_lock_errors(small_landing: Path, after_q1: tuple[Path, Path]) -> None:
-    warehouse, serving = after_q1
-    held = duckdb.connect(str(serving), read_only=True)
-    errors: list[str] = []
-    reads = 0
-    stop = threading.Event()
-
-    def dashboard_reader() -> None:
-        nonlocal reads
-        while not stop.is_set():
-            try:
-                with duckdb.connect(str(serving), read_only=True) as con:
-                    con.execute("select count(*) from marts.scorecard_quarterly").fetchone()
-                reads += 1
-            except Exception as exc:  # any lock error fails the test below
-                errors.append(str(exc))
-            time.sleep(0.02)
-
-    thread = threading.Thread(target=dashboard_reader)
-    thread.start()
-    try:
-        assert _run(small_landing, warehouse, "2025Q2")
-    finally:
-        stop.set()
-        thread.join()
-    # The connection opened before the swap still reads its (old) copy.
-    assert held.execute("select count(distinct quarter) from marts.scorecard_quarterly").fetchone()[0] == 1
-    held.close()
-    assert errors == [] and reads > 10
     assert {q for _, _, q, *_ in _published(serving)} == {"2025Q1", "2025Q2"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.partitions import previous_quarter, quarter_range, quarters_until
+from orchestration.partitions import partition_key, previous_quarter, quarter_of, quarter_range
 from orchestration.publish import PUBLISHED_TABLES, PublishBlocked, publish, rollback
 
 
@@ -38,7 +38,9 @@ def test_quarter_calendar() -> None:
     assert previous_quarter(date(2025, 4, 10)) == "2025Q1"
     assert previous_quarter(date(2026, 1, 10)) == "2025Q4"
     assert previous_quarter(date(2026, 11, 22)) == "2026Q3"
-    assert quarters_until(date(2025, 8, 1)) == ["2025Q1", "2025Q2", "2025Q3"]
+    assert previous_quarter(date(2026, 1, 1)) == "2025Q4"
+    assert [partition_key(q) for q in ("2025Q1", "2025Q4")] == ["2025-01-01", "2025-10-01"]
+    assert quarter_of("2026-07-01") == "2026Q3"
 
 
 def test_publish_swaps_in_a_verified_copy_and_keeps_the_previous(tmp_path: Path) -> None:
@@ -102,3 +104,36 @@ def test_rollback_restores_the_previous_copy(tmp_path: Path) -> None:
     assert _digest(serving) != first
     assert rollback(serving)
     assert _digest(serving) == first
+
+
+def test_the_serving_copy_holds_only_what_readers_need(tmp_path: Path) -> None:
+    """marts (with their descriptions), rules, ops, the ingest outcomes/rejects and the reference data
+    the portal's dry run resolves against; no other raw rows, staging or intermediate."""
+    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "s.duckdb"
+    _fake_marts(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for schema in ("raw", "staging", "intermediate", "rules"):
+            con.execute(f"create schema {schema}")
+        con.execute("create table raw.ingest_files as select 1 as file_id, 'units/a.xlsx' as path")
+        con.execute("create table raw.ingest_rejects as select 1 as file_id, '第3行' as reason")
+        con.execute("create table raw.units as select '张三' as contact")
+        con.execute("create table raw.regions as select '610723000000' as region_code")
+        con.execute("create view staging.stg_raw__units as select * from raw.units")
+        con.execute("create table intermediate.int_x as select 1 as x")
+        con.execute("create table rules.rule_sets as select '2025.1' as rules_version")
+        con.execute("comment on table marts.scorecard_quarterly is '季度排名'")
+        con.execute("comment on column marts.scorecard_quarterly.composite_score is '综合得分'")
+    publish(warehouse, serving, "2025Q1", run_id="r")
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = {f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database()").fetchall()}
+        views = con.execute("select count(*) from duckdb_views() where not internal").fetchall()[0][0]
+        comments = con.execute("""select (select comment from duckdb_tables() where table_name = 'scorecard_quarterly'),
+                                         (select comment from duckdb_columns() where table_name = 'scorecard_quarterly'
+                                          and column_name = 'composite_score')""").fetchall()[0]
+        assert con.execute("select reason from raw.ingest_rejects").fetchall() == [("第3行",)]
+    assert tables == {f"marts.{t}" for t in PUBLISHED_TABLES} | {
+        "raw.ingest_files", "raw.ingest_rejects", "raw.regions", "rules.rule_sets", "ops.publish_log", "ops.scorecard_versions",
+        "ops.scorecard_changes", "ops.scorecard_frozen"}
+    assert views == 0
+    assert comments == ("季度排名", "综合得分")

@@ -28,7 +28,7 @@ from dagster import (
 from ingest.contracts import SOURCE_LABELS, SOURCES
 from ingest.outcomes import outcome_line, summary_line
 from ingest.pipeline import ingest_landing
-from orchestration.partitions import quarterly_partitions
+from orchestration.partitions import quarter_of, quarterly_partitions
 from orchestration.resources import WarehouseResource
 
 # Survey files fill two raw tables; every other source fills the table of its name.
@@ -67,7 +67,7 @@ _CHECKS = [
 def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult | AssetCheckResult]:
     from qinglian import stopping
 
-    quarter = context.partition_key
+    quarter = quarter_of(context.partition_key)
     if stopping.requested() is not None:
         raise Failure(description="已收到停止信号，未读取报送文件")
     with warehouse.lock(f"季度任务 {quarter}：读取报送文件"):

@@ -1,0 +1,1 @@
+"""The Dagster definitions by domain: ingest (landing → raw), dbt (raw → marts), serving (publish), schedules."""

@@ -1,0 +1,111 @@
+"""The dbt manifest, prepared before the orchestrator loads (not when a module is imported).
+
+Dagster's dbt assets are read from dbt's manifest.json. It is made by `dbt parse` here, once, by the
+commands that start the orchestrator (`qinglian run`, `qinglian serve start`, `qinglian prepare`,
+which `make setup` runs) and again only when a file of the dbt project is newer than the manifest.
+Importing or loading the definitions never runs dbt; without a manifest they say in Chinese what to
+run (DESIGN: the manifest is prepared at build time, as in dagster-open-platform).
+
+Several processes may prepare at once (test workers, the daemon's first start beside a manual run):
+a file lock serialises them and the manifest is swapped in with os.replace, so a reader sees the old
+manifest or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from qinglian.errors import UserError
+from qinglian.settings import DBT_PROJECT_DIR
+
+log = logging.getLogger(__name__)
+
+# What `dbt parse` reads: a change in any of these makes the manifest stale.
+_INPUTS = ("dbt_project.yml", "profiles.yml", "packages.yml", "models", "macros", "seeds", "tests", "snapshots", "analyses")
+
+
+class PrepareError(UserError):
+    """dbt could not parse the project; the details are in the log file."""
+
+
+def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    return project_dir / "target" / "manifest.json"
+
+
+def _newest_input(project_dir: Path) -> float:
+    newest = 0.0
+    for name in _INPUTS:
+        path = project_dir / name
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+        elif path.is_dir():
+            for p in path.rglob("*"):
+                if p.is_file():
+                    newest = max(newest, p.stat().st_mtime)
+    return newest
+
+
+def is_current(project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    manifest = manifest_path(project_dir)
+    return manifest.is_file() and manifest.stat().st_mtime >= _newest_input(project_dir)
+
+
+def prepare(project_dir: Path = DBT_PROJECT_DIR, force: bool = False) -> Path:
+    """Make target/manifest.json current; returns its path. Cheap when it already is."""
+    manifest = manifest_path(project_dir)
+    if not force and is_current(project_dir):
+        return manifest
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".prepare.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and is_current(project_dir):  # another process prepared it while we waited
+            return manifest
+        _parse(project_dir, manifest)
+    return manifest
+
+
+def _parse(project_dir: Path, manifest: Path) -> None:
+    from dbt.cli.main import dbtRunner
+
+    work = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
+    from orchestration.dbt_run import parse_state
+    from qinglian.settings import default_warehouse
+
+    env_before = os.environ.get("QINGLIAN_WAREHOUSE")
+    # Parsed as the dbt step runs it (orchestration.dbt_run: the bare file name, in the warehouse's
+    # folder), so the first quarterly run reuses this parse. Parsing never opens the warehouse.
+    name = default_warehouse().name
+    os.environ["QINGLIAN_WAREHOUSE"] = name
+    try:
+        result = dbtRunner().invoke(["--quiet", "--no-use-colors", "parse", "--project-dir", str(project_dir),
+                                     "--profiles-dir", str(project_dir), "--target-path", str(work),
+                                     "--log-path", str(work)])
+        if not result.success or not (work / "manifest.json").is_file():
+            log.error("dbt parse 失败：%s", result.exception)
+            raise PrepareError(f"dbt 项目无法解析（{type(result.exception).__name__ if result.exception else '模型或配置有误'}），"
+                               "详情见日志；修正 dbt_project/ 后重新运行")
+        # Each run's dbt starts from this partial-parse state instead of parsing the project again.
+        if (work / "partial_parse.msgpack").is_file():
+            parse_state(name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(work / "partial_parse.msgpack", parse_state(name))
+        os.replace(work / "manifest.json", manifest)
+        log.info("dbt 清单已准备：%s", manifest)
+    finally:
+        if env_before is None:
+            os.environ.pop("QINGLIAN_WAREHOUSE", None)
+        else:
+            os.environ["QINGLIAN_WAREHOUSE"] = env_before
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def require_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """The manifest the definitions load; a Chinese error when it was never prepared."""
+    manifest = manifest_path(project_dir)
+    if not manifest.is_file():
+        raise PrepareError(f"dbt 清单 {manifest} 不存在：请先运行 qinglian prepare（make setup 会运行它）")
+    return manifest

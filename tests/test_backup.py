@@ -1,0 +1,55 @@
+"""Backups: a consistent copy taken under the run lock, pruned to N, and a restore that gives back the
+same journal and, rebuilt with dbt, identical marts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from qinglian.backup import backups, restore, take_backup
+from tests import faultkit
+
+
+def test_backup_restore_and_rebuild_give_identical_marts(demo_ingested, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qinglian.build import build_marts
+
+    monkeypatch.delenv("QINGLIAN_BACKUP_DIR", raising=False)
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(demo_ingested[0], warehouse)
+    build_marts(warehouse, exclude="resource_type:test resource_type:unit_test", target_path=tmp_path / "t1")
+    marts, journal = faultkit.marts_state(warehouse), faultkit.journal_state(warehouse)
+    assert marts and "scorecard_quarterly" in marts
+    first = take_backup(warehouse, keep=2)
+    assert first.parent == tmp_path / "backups" and [p.name for p in first.parent.iterdir()] == [first.name]
+    # The warehouse is then damaged: marts dropped, journal rows deleted, and a WAL left uncheckpointed.
+    con = duckdb.connect(str(warehouse))
+    con.execute("drop schema marts cascade")
+    con.execute("delete from raw.ingest_files where source = 'units'")
+    con.execute("checkpoint")
+    con.execute("create table raw.junk as select 1 as x")  # stays in the WAL: the process 'dies'
+    del con
+    kept = restore(first, warehouse)
+    assert kept.exists()
+    assert faultkit.journal_state(warehouse) == journal
+    assert faultkit.marts_state(warehouse) == marts
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'junk'").fetchall() == [(0,)]
+    build_marts(warehouse, exclude="resource_type:test resource_type:unit_test", target_path=tmp_path / "t2")
+    assert faultkit.marts_state(warehouse) == marts
+    # Pruned to the newest two.
+    second, third = take_backup(warehouse, keep=2), take_backup(warehouse, keep=2)
+    assert backups(warehouse) == [third, second]
+
+
+def test_backup_and_restore_commands_say_one_chinese_line(tmp_path: Path) -> None:
+    env = {"QINGLIAN_LOG_DIR": str(tmp_path / "logs")}
+    missing = faultkit.qinglian(["backup", "--warehouse", str(tmp_path / "none.duckdb")], env=env, timeout=120)
+    assert missing.returncode == 2 and "没有可备份的内容" in missing.stderr
+    garbage = tmp_path / "garbage.duckdb"
+    garbage.write_bytes(b"not a database" * 50)
+    bad = faultkit.qinglian(["restore", str(garbage), "--warehouse", str(tmp_path / "w.duckdb")], env=env, timeout=120)
+    assert bad.returncode == 2 and "不是可用的数据仓库备份" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "w.duckdb").exists()
