@@ -194,10 +194,17 @@ def test_ingest_sigkilled_at_random_moments_ends_like_an_uninterrupted_run(tiny,
     warehouse = tmp_path / "w.duckdb"
     args = ["ingest", "--landing", str(landing), "--warehouse", str(warehouse)]
     env = {"QINGLIAN_LOG_DIR": str(tmp_path / "logs")}
-    started = time.monotonic()
-    timing = faultkit.qinglian(["ingest", "--landing", str(landing), "--warehouse", str(tmp_path / "timing.duckdb")], env=env)
-    assert timing.returncode == 0, timing.stderr
-    duration = time.monotonic() - started
+    # The kill moments are fractions of a warm run: the first run of a session also pays for cold
+    # imports and caches, and the batch ingest is fast enough that a cold timing put every moment past
+    # the end of a warm run.
+    durations = []
+    for n in range(2):
+        started = time.monotonic()
+        timing = faultkit.qinglian(["ingest", "--landing", str(landing), "--warehouse", str(tmp_path / f"timing{n}.duckdb")],
+                                   env=env)
+        assert timing.returncode == 0, timing.stderr
+        durations.append(time.monotonic() - started)
+    duration = min(durations)
     rng = random.Random(11)
     kills = 0
     for delay in sorted(rng.uniform(0.3, 0.9) * duration for _ in range(3)):

@@ -176,7 +176,9 @@ proj_values as (
 weighted as (
     select
         v.quarter, v.as_of, v.body_group, v.body_code,
-        sum(v.score * w.weight) / sum(w.weight)                 as projected,
+        -- summed as exact decimals: a float sum depends on the order DuckDB's threads add the rows in,
+        -- and two builds of the same data must give identical warnings (same as the scorecard)
+        cast(sum(cast(v.score * w.weight as decimal(38, 10))) / sum(w.weight) as double) as projected,
         string_agg(w.indicator_name || ' ' || case when v.indicator = 'satisfaction' then printf('%.2f', v.score) else printf('%.1f%%', v.score) end ||
                    case when v.den is not null then '（' || v.num || '/' || v.den || '）' else '' end,
                    '、' order by w.sort_order)                    as parts
