@@ -197,10 +197,9 @@ def read_excel(data: bytes, facts: FileFacts) -> list[RawSheet]:
             raise FileRejected(f"工作表「{name}」无法读取，请检查文件是否损坏") from None
         if frame.width == 0 or frame.height == 0:
             continue
-        if geometry is not None:
-            if (frame.height, frame.width) != (geometry.height, geometry.width):
-                # The grid must be the range measured before reading, or cells would be misplaced.
-                raise FileRejected(f"工作表「{name}」的结构异常，无法准确定位行号；请用 Excel 打开后另存为 .xlsx 再报送")
+        if geometry is not None and (frame.height, frame.width) != (geometry.height, geometry.width):
+            # The grid must be the range measured before reading, or cells would be misplaced.
+            raise FileRejected(f"工作表「{name}」的结构异常，无法准确定位行号；请用 Excel 打开后另存为 .xlsx 再报送")
         grids.append(RawSheet(name, frame, geometry, lotus=_LotusFix(data, facts.sheet_paths.get(name, ""), geometry)
                               if geometry is not None else None))
     return grids

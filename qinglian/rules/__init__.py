@@ -10,9 +10,9 @@ there, and every page, export and check reads it back from the marts.
 from qinglian.rules.config import (
     GROUPS,
     INDICATORS,
-    RuleSet,
-    RulesError,
     Rules,
+    RulesError,
+    RuleSet,
     load_rules,
     rules_paths,
 )
