@@ -48,9 +48,8 @@ EXTENSIONS = {"xlsx": ".xlsx", "xls": ".xls", "csv": ".csv"}
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]+")
 MAX_COMPONENT = 40
 
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# the same no-follow open flags the landing scan uses (the folder is one boundary for reads and writes)
+from ingest.landing import _O_CLOEXEC, _O_DIRECTORY, _O_NOFOLLOW  # noqa: E402
 
 
 class LandingWriteError(UserError):
