@@ -16,7 +16,7 @@ run: setup  ## demo data -> ingest -> checks -> KPIs -> published dashboard data
 # Two workers (the machine has two cores); a file's tests stay on one worker so that its module
 # fixtures (a published warehouse, a hostile corpus) are built once.
 test: setup system-deps  ## the whole test suite (what .ci/run calls)
-	$(UV) run pytest -n 2 --dist loadfile
+	$(UV) run pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 setup: uv
 	$(UV) sync --frozen

@@ -11,8 +11,33 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# the small hand-made warehouse built once by dbt (tests/fixtures/small_built.py)
-pytest_plugins = ["tests.fixtures.small_built"]
+# the small hand-made warehouse built once by dbt (tests/fixtures/small_built.py); the served app and
+# one Chromium shared by the browser tests (tests/fixtures/browser.py)
+pytest_plugins = ["tests.fixtures.small_built", "tests.fixtures.browser"]
+
+# How `make test` shares the work between two workers (`pytest -n 2 --dist loadgroup`): a test file is
+# one unit (its module fixtures are built once), unless it names a group (`pytest.mark.xdist_group`):
+# the browser files are one group, so one worker starts Chromium and the app once for all of them.
+# Units are handed out longest first (measured seconds below, from `--durations`; unlisted files count
+# as short), so the last unit to finish is a short one and both workers end at about the same time.
+UNIT_SECONDS: dict[str, float] = {
+    "browser": 120,
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def unit(item: pytest.Item) -> str:
+        marks = [m.args[0] if m.args else m.kwargs.get("name", "default") for m in item.iter_markers("xdist_group")]
+        return marks[0] if marks else item.nodeid.split("::")[0]
+
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(unit(item)))
+    first_seen = {}
+    for i, item in enumerate(items):
+        first_seen.setdefault(unit(item), i)
+    items.sort(key=lambda it: (-UNIT_SECONDS.get(Path(unit(it)).stem.removeprefix("test_"), 0.0), first_seen[unit(it)]))
 
 
 @pytest.fixture(autouse=True)

@@ -7,74 +7,25 @@ leftovers. Fails when /usr/bin/chromium is missing (make test installs it).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from serving_fixture import build_serving_fixture  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from tests.fixtures.browser import BROWSER_GROUP, SHOTS  # noqa: E402
 
-pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = [pytest.mark.browser, BROWSER_GROUP]
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
-    from dashboards.serve import command
-
-    # `make test` installs it (Makefile system-deps): missing, the browser check fails rather than skips
-    assert CHROMIUM.exists(), "需要 Debian chromium（/usr/bin/chromium）：请运行 make test 安装"
+def app_url(streamlit_app, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     serving = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
     expected = build_serving_fixture(serving)
-    port = _free_port()
-    # demo mode (demo accounts, a generated secret) with the module's own state directory
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QINGLIAN_")}
-    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_ENV="demo", QINGLIAN_STATE=str(tmp_path_factory.mktemp("state")),
-               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
-    log = tmp_path_factory.mktemp("log") / "streamlit.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(command(port, "127.0.0.1"), env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Streamlit 未能启动：\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield url, expected
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return streamlit_app("screenshots", serving)["url"], expected
 
 
 def _login(page: object, url: str, user: str, password: str) -> None:
@@ -95,58 +46,44 @@ def _settle(page: object) -> None:
     page.wait_for_timeout(1200)  # type: ignore[attr-defined]
 
 
-def test_overview_and_ranking_screenshots(app_url: tuple[str, dict]) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_overview_and_ranking_screenshots(app_url: tuple[str, dict], chromium) -> None:
     url, expected = app_url
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 2600}, locale="zh-CN")
-            # The first session of a fresh server, opened on a bookmarked page (see dashboards/launch.py):
-            # the login form, then that page.
-            _login(page, f"{url}/ranking", "leader", "Leader@2025")
-            _settle(page)
-            page.get_by_text("蜗牛记录").wait_for()
-            text = page.inner_text("body")
-            assert "红旗/蜗牛榜" in text and "边界接近" in text
-            for name in expected["county_ranking_q4"]:
-                assert name in text
-            page.screenshot(path=str(SHOTS / "ranking.png"), full_page=True)
+    page = chromium.new_page(viewport={"width": 1600, "height": 2600}, locale="zh-CN")
+    # The first session of a fresh server, opened on a bookmarked page (see dashboards/launch.py):
+    # the login form, then that page.
+    _login(page, f"{url}/ranking", "leader", "Leader@2025")
+    _settle(page)
+    page.get_by_text("蜗牛记录").wait_for()
+    text = page.inner_text("body")
+    assert "红旗/蜗牛榜" in text and "边界接近" in text
+    for name in expected["county_ranking_q4"]:
+        assert name in text
+    page.screenshot(path=str(SHOTS / "ranking.png"), full_page=True)
 
-            page.get_by_role("link", name="总览").click()
-            page.get_by_text("县区比较").wait_for()
-            _settle(page)
-            text = page.inner_text("body")
-            assert "任务推进率" in text and "75.0%" in text and "汉中市" in text
-            page.set_viewport_size({"width": 1600, "height": 1500})
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
-        finally:
-            browser.close()
+    page.get_by_role("link", name="总览").click()
+    page.get_by_text("县区比较").wait_for()
+    _settle(page)
+    text = page.inner_text("body")
+    assert "任务推进率" in text and "75.0%" in text and "汉中市" in text
+    page.set_viewport_size({"width": 1600, "height": 1500})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
+    page.close()
     assert (SHOTS / "overview.png").stat().st_size > 20000
     assert (SHOTS / "ranking.png").stat().st_size > 20000
 
 
-def test_county_user_in_browser(app_url: tuple[str, dict]) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_county_user_in_browser(app_url: tuple[str, dict], chromium) -> None:
     url, _ = app_url
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1800}, locale="zh-CN")
-            _login(page, url, "yangxian", "Yangxian@2025")
-            _settle(page)
-            text = page.inner_text("body")
-            assert "洋县" in text
-            for other in ("汉台区", "南郑区", "城固县", "西乡县", "市教育局"):
-                assert other not in text
-            page.screenshot(path=str(SHOTS / "county_overview.png"), full_page=True)
-        finally:
-            browser.close()
+    page = chromium.new_page(viewport={"width": 1600, "height": 1800}, locale="zh-CN")
+    _login(page, url, "yangxian", "Yangxian@2025")
+    _settle(page)
+    text = page.inner_text("body")
+    assert "洋县" in text
+    for other in ("汉台区", "南郑区", "城固县", "西乡县", "市教育局"):
+        assert other not in text
+    page.screenshot(path=str(SHOTS / "county_overview.png"), full_page=True)
+    page.close()
 
 
 # --- every page at desktop and phone size ------------------------------------------------------
@@ -175,44 +112,36 @@ def _in_first_screen(page: object, locator: object, height: int) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= height
 
 
-def test_every_page_at_desktop_and_phone_size(app_url: tuple[str, dict]) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_every_page_at_desktop_and_phone_size(app_url: tuple[str, dict], chromium) -> None:
     from dashboards import ui
 
     url, expected = app_url
-    SHOTS.mkdir(exist_ok=True)
     counties = expected["county_ranking_q4"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            for size, (w, h) in SIZES.items():
-                page = browser.new_page(viewport={"width": w, "height": h}, locale="zh-CN")
-                _login(page, url, "leader", "Leader@2025")
-                page.get_by_text("要点").wait_for(timeout=60000)
-                for path in PAGE_URLS:
-                    if path:
-                        page.goto(f"{url}/{path}")
-                    _wait_page(page)
-                    if path in ("", "ranking"):  # the tables are drawn after the script run ends
-                        page.wait_for_selector('[data-testid="stDataFrame"] table tr td', state="attached", timeout=60000)
-                        page.wait_for_timeout(1000)
-                    name = path or "overview"
-                    page.screenshot(path=str(SHOTS / f"{name}_{size}.png"))
-                    text = page.inner_text("body")
-                    assert "Page not found" not in text and "页面出现意外错误" not in text, (name, size)
-                    if path == "":
-                        _check_overview(page, h, size, counties, ui)
-                    if path == "ranking":
-                        grid = page.evaluate(_GRID_NAMES, 0)
-                        col = grid["rows"][0].index("名称")
-                        names = [r[col] for r in grid["rows"][1:]]
-                        assert names == counties
-                        width = ui.text_px(names, "名称")
-                        assert all(page.evaluate(_TEXT_WIDTH, n) + 16 <= width for n in names)
-                page.close()
-        finally:
-            browser.close()
+    for size, (w, h) in SIZES.items():
+        page = chromium.new_page(viewport={"width": w, "height": h}, locale="zh-CN")
+        _login(page, url, "leader", "Leader@2025")
+        page.get_by_text("要点").wait_for(timeout=60000)
+        for path in PAGE_URLS:
+            if path:
+                page.goto(f"{url}/{path}")
+            _wait_page(page)
+            if path in ("", "ranking"):  # the tables are drawn after the script run ends
+                page.wait_for_selector('[data-testid="stDataFrame"] table tr td', state="attached", timeout=60000)
+                page.wait_for_timeout(1000)
+            name = path or "overview"
+            page.screenshot(path=str(SHOTS / f"{name}_{size}.png"))
+            text = page.inner_text("body")
+            assert "Page not found" not in text and "页面出现意外错误" not in text, (name, size)
+            if path == "":
+                _check_overview(page, h, size, counties, ui)
+            if path == "ranking":
+                grid = page.evaluate(_GRID_NAMES, 0)
+                col = grid["rows"][0].index("名称")
+                names = [r[col] for r in grid["rows"][1:]]
+                assert names == counties
+                width = ui.text_px(names, "名称")
+                assert all(page.evaluate(_TEXT_WIDTH, n) + 16 <= width for n in names)
+        page.close()
 
 
 def _check_overview(page: object, height: int, size: str, counties: list[str], ui: object) -> None:

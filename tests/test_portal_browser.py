@@ -18,11 +18,8 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
-import urllib.request
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -30,91 +27,23 @@ import duckdb
 import openpyxl
 import pytest
 
-from tests.fixtures.small_warehouse import HT, YX, build_small_raw
+from tests.fixtures.browser import BROWSER_GROUP, SHOTS
+from tests.fixtures.small_warehouse import HT, YX
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-# What the portal's pages read (templates, deadlines, who must report) and what the check after the
-# upload reads; tests are left to tests/test_dbt_marts.py, which builds this fixture whole.
-SERVING_MODELS = ("+dim_tasks +dim_quarters +dim_regions +dim_bodies +fct_task_status +fct_unit_status "
-                  "+fct_inspection_issues +kpi_unit_coverage")
 NO_TESTS = "resource_type:test resource_type:unit_test"
 YX_UNITS = [("QL610723001", "洋县纪委监委机关", "机关", YX), ("QL610723002", "洋州第一小学", "学校", "610723001000"),
             ("QL610723003", "谢村镇卫生院", "医院", "610723100000"), ("QL610723004", "东关社区", "村居", "610723001001")]
 STAGES = ["示范", "创建中", "已达标", "创建中"]
 OTHER_COUNTIES = ("汉台区", "南郑区", "城固县", "西乡县")  # the correction: 2 of 4 at 已达标 or above
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, BROWSER_GROUP]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from qinglian.build import build_marts
-
-    work = tmp_path_factory.mktemp("portal_wh")
-    warehouse = build_small_raw(work / "warehouse.duckdb")
-    result = build_marts(warehouse, select=SERVING_MODELS, exclude=NO_TESTS, target_path=work / "target")
-    assert result.success, result
-    return warehouse
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def app(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from dashboards.serve import command
-
-    assert CHROMIUM.exists(), "需要 Debian chromium（/usr/bin/chromium）：请运行 make test 安装"
-    base = tmp_path_factory.mktemp("portal_app")
-    serving = base / "serving" / "warehouse.duckdb"
-    serving.parent.mkdir()
-    shutil.copyfile(built, serving)
-    landing, state, logs = base / "landing", base / "state", base / "logs"
-    landing.mkdir()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QINGLIAN_")}
-    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_LANDING=str(landing), QINGLIAN_ENV="demo",
-               QINGLIAN_STATE=str(state), QINGLIAN_LOG_DIR=str(logs),
-               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
-    log = base / "streamlit.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(command(port, "127.0.0.1"), env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    from playwright.sync_api import sync_playwright
-
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Streamlit 未能启动：\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-        SHOTS.mkdir(exist_ok=True)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            try:
-                yield {"url": url, "browser": browser, "landing": landing, "state": state, "serving": serving,
-                       "built": built, "base": base, "env": env}
-            finally:
-                browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def app(small_built: tuple[Path, object], streamlit_app, chromium) -> dict:
+    """The shared app on the session's dbt build of the small warehouse (tests/fixtures/browser.py)."""
+    served = streamlit_app("small", small_built[0])
+    return {**served, "browser": chromium, "built": small_built[0]}
 
 
 def _settled(page: object) -> None:

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import re
 import secrets
 import socket
@@ -24,7 +23,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -38,15 +36,13 @@ if str(ROOT) not in sys.path:
 
 from serving_fixture import build_serving_fixture  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+from tests.fixtures.browser import BROWSER_GROUP, SHOTS  # noqa: E402
+
 OLD_KEY = "qinglian-demo-cookie-key-change-me"  # the key dashboards/users.yaml shipped until this change
 EVIL = "汉台区[点此](http://evil.invalid)<b>粗</b>:red[红]"
 LOCK_SECONDS = 4
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, BROWSER_GROUP]
 
 
 # --- keys a forger could take from the repository ------------------------------------------------------
@@ -131,50 +127,13 @@ def _malicious_name(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from dashboards.serve import command
-
-    assert CHROMIUM.exists(), "需要 Debian chromium（/usr/bin/chromium）：请运行 make test 安装"
+def server(streamlit_app, chromium, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The app with hostile names in its data and a short lockout: a server of its own (fixtures/browser.py)."""
     serving = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
     build_serving_fixture(serving)
     _malicious_name(serving)
-    state = tmp_path_factory.mktemp("state")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QINGLIAN_")}
-    logs = tmp_path_factory.mktemp("logs")
-    env.update(QINGLIAN_SERVING=str(serving), QINGLIAN_ENV="demo", QINGLIAN_STATE=str(state), QINGLIAN_LOG_DIR=str(logs),
-               QINGLIAN_LOCKOUT_ATTEMPTS="3", QINGLIAN_LOCKOUT_SECONDS=str(LOCK_SECONDS),
-               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
-    log = tmp_path_factory.mktemp("log") / "streamlit.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(command(port, "127.0.0.1"), env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    from playwright.sync_api import sync_playwright
-
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Streamlit 未能启动：\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            try:
-                yield {"url": url, "state": state, "browser": browser, "log": log, "logs": logs}
-            finally:
-                browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    app = streamlit_app("security", serving, QINGLIAN_LOCKOUT_ATTEMPTS="3", QINGLIAN_LOCKOUT_SECONDS=str(LOCK_SECONDS))
+    return {**app, "browser": chromium}
 
 
 def _page(server: dict, cookies: dict[str, str] | None = None, height: int = 1200):  # noqa: ANN202
