@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from qinglian import quarters as quarters_
 from qinglian.settings import default_warehouse
 from qinglian.settings import serving_path as _settings_serving_path
 
@@ -231,17 +232,12 @@ def missing_labels(value: object) -> str:
 
 
 def quarter_label(q: str) -> str:
-    """2025Q3 -> 2025年第三季度"""
-    m = re.fullmatch(r"(\d{4})Q([1-4])", str(q))
-    return f"{m.group(1)}年第{'一二三四'[int(m.group(2)) - 1]}季度" if m else str(q)
+    """2025Q3 -> 2025年第三季度 (qinglian.quarters, the one home of quarter labels)."""
+    return quarters_.label(q)
 
 
 def previous_quarter(q: str) -> str | None:
-    m = re.fullmatch(r"(\d{4})Q([1-4])", str(q))
-    if not m:
-        return None
-    y, n = int(m.group(1)), int(m.group(2))
-    return f"{y - 1}Q4" if n == 1 else f"{y}Q{n - 1}"
+    return quarters_.previous(q)
 
 
 # --- dimension lookups --------------------------------------------------------------------------
