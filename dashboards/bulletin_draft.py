@@ -61,7 +61,7 @@ def _int(x: object) -> str:
 def indicator_value(row: pd.Series) -> str:
     """'整改完成率 85.0%（17/20）' / '满意度指数 79.50（受访 312 人）' for one contribution row."""
     if row.indicator == "satisfaction":
-        who = f"（受访 {_int(row.numerator)} 人）" if pd.notna(row.numerator) else ""
+        who = f"（受访 {_int(row.respondents)} 人）" if pd.notna(row.respondents) else ""
         return f"{row.label} {score(row.rate)}{who}"
     frac = f"（{_int(row.numerator)}/{_int(row.denominator)}）" if pd.notna(row.denominator) else ""
     return f"{row.label} {pct(row.rate)}{frac}"
@@ -80,7 +80,7 @@ class Inputs:
     quarter: str
     county: str | None
     detail: pd.DataFrame          # scorecard rows of this and the previous quarter
-    contrib: pd.DataFrame         # long form of detail
+    contrib: pd.DataFrame         # marts.scorecard_contributions of those quarters
     means: pd.DataFrame           # group means per indicator
     tie_rule: str
     overdue: pd.DataFrame         # overdue issues at the quarter end (with stage when published)
@@ -95,13 +95,14 @@ def load_inputs(src: data.Source, quarter: str) -> Inputs:
     from dashboards import data_warnings
 
     prev = data.previous_quarter(quarter)
-    detail = data_ranking.scorecard_detail([q for q in (prev, quarter) if q], src)
-    contrib = data_ranking.contributions(detail)
+    qs = [q for q in (prev, quarter) if q]
+    detail = data_ranking.scorecard_detail(qs, src)
+    contrib = data_ranking.contributions(qs, src)
     hb = data.headline_by_quarter(src)
     head = hb[hb.quarter == quarter].iloc[0] if not hb.empty and (hb.quarter == quarter).any() else None
     return Inputs(
         quarter=quarter, county=src.county, detail=detail, contrib=contrib,
-        means=data_ranking.group_means(contrib), tie_rule=data_ranking.tie_break_rule(src),
+        means=data_ranking.group_means(qs, src), tie_rule=data_ranking.tie_break_rule(src),
         overdue=data_warnings.overdue_with_stage(quarter, src), stages=data_warnings.escalation_stages(quarter, src),
         lagging=data.lagging_tasks(quarter, src), warnings=data_warnings.latest_warnings(quarter, src),
         headline=head, names=data.name_map(src),

@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from qinglian import quarters as quarters_
 from qinglian.settings import default_warehouse
 from qinglian.settings import serving_path as _settings_serving_path
 
@@ -68,6 +69,12 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "cases": ("marts.kpi_cases", "region_code IN {subtree}"),
     "scorecard": ("marts.scorecard_quarterly", "body_code = {c}"),
     "contributions": ("marts.scorecard_contributions", "body_code = {c}"),
+    # Group averages are aggregates over every body of the group: not shown to a county user.
+    "indicator_means": ("marts.scorecard_indicator_means", "FALSE"),
+    # Roll-ups per scope (the city, or one county): a county user sees only their county's row.
+    "headline": ("marts.kpi_headline_quarterly", "scope_code = {c}"),
+    "sat_overall": ("marts.kpi_satisfaction_overall", "scope_code = {c}"),
+    "annual_indicators": ("marts.assessment_annual_indicators", "body_code = {c}"),
     # The rules are the same for every viewer (DESIGN §5: read from the office's configuration).
     "rules": ("marts.rules_by_year", "TRUE"),
     "rule_weights": ("marts.dim_rule_weights", "TRUE"),
@@ -225,17 +232,12 @@ def missing_labels(value: object) -> str:
 
 
 def quarter_label(q: str) -> str:
-    """2025Q3 -> 2025年第三季度"""
-    m = re.fullmatch(r"(\d{4})Q([1-4])", str(q))
-    return f"{m.group(1)}年第{'一二三四'[int(m.group(2)) - 1]}季度" if m else str(q)
+    """2025Q3 -> 2025年第三季度 (qinglian.quarters, the one home of quarter labels)."""
+    return quarters_.label(q)
 
 
 def previous_quarter(q: str) -> str | None:
-    m = re.fullmatch(r"(\d{4})Q([1-4])", str(q))
-    if not m:
-        return None
-    y, n = int(m.group(1)), int(m.group(2))
-    return f"{y - 1}Q4" if n == 1 else f"{y}Q{n - 1}"
+    return quarters_.previous(q)
 
 
 # --- dimension lookups --------------------------------------------------------------------------
@@ -310,71 +312,30 @@ def latest_publish(src: Source | None = None) -> dict[str, Any] | None:
 # --- overview -----------------------------------------------------------------------------------
 
 
+_HEADLINE = ("quarter", "tasks_active", "tasks_on_schedule", "task_rate", "tasks_due", "tasks_completed",
+             "completion_rate", "issues_due", "issues_rectified", "rectification_rate", "overdue_open",
+             "units_registered", "units_standard", "coverage_rate", "cases_filed")
+# The viewer's own scope: the city's row for a reader who sees everything, the county's row for a
+# county user (the placeholder's scope filter already keeps only that county's rows).
+_OWN_SCOPE = "((CAST($county AS VARCHAR) IS NULL AND is_root) OR scope_code = $county)"
+
+
 def headline_by_quarter(src: Source | None = None) -> pd.DataFrame:
-    """Per quarter, scope-wide: task, completion, coverage, rectification rates, overdue and cases."""
+    """Per quarter, scope-wide: task, completion, coverage, rectification rates, overdue and cases
+    (marts.kpi_headline_quarterly: the warehouse sums and divides, this only picks the viewer's scope)."""
     s = _src(src)
-    qs = quarters(s)
-    out = pd.DataFrame({"quarter": qs})
-    if not qs:
-        return out
-    if s.has("task_kpi"):
-        t = s.query("""SELECT quarter, sum(tasks_active) AS tasks_active, sum(tasks_on_schedule) AS tasks_on_schedule,
-                              sum(tasks_due) AS tasks_due, sum(tasks_completed) AS tasks_completed
-                       FROM {task_kpi} GROUP BY quarter""")
-        out = out.merge(t, on="quarter", how="left")
-        out["task_rate"] = out.tasks_on_schedule / out.tasks_active.where(out.tasks_active > 0)
-        out["completion_rate"] = out.tasks_completed / out.tasks_due.where(out.tasks_due > 0)
-    if s.has("rect_kpi"):
-        r = s.query("""SELECT quarter, sum(issues_due) AS issues_due, sum(issues_rectified) AS issues_rectified,
-                              sum(overdue_open) AS overdue_open FROM {rect_kpi} GROUP BY quarter""")
-        out = out.merge(r, on="quarter", how="left")
-        out["rectification_rate"] = out.issues_rectified / out.issues_due.where(out.issues_due > 0)
-    root, _ = scope_root(s)
-    if s.has("coverage"):
-        # The root region's row when it exists; otherwise the highest level present, summed.
-        c = s.query(f"""
-            WITH cov AS (SELECT * FROM {{coverage}} WHERE unit_type = '全部'),
-                 pick AS (SELECT quarter, CASE WHEN bool_or(region_code = $root) THEN 0
-                                               ELSE min({_LEVEL_CASE.format(col='region_level')}) END AS lvl
-                          FROM cov GROUP BY quarter)
-            SELECT cov.quarter, sum(units_registered) AS units_registered, sum(units_standard) AS units_standard
-            FROM cov JOIN pick USING (quarter)
-            WHERE (pick.lvl = 0 AND cov.region_code = $root)
-               OR (pick.lvl > 0 AND {_LEVEL_CASE.format(col='cov.region_level')} = pick.lvl)
-            GROUP BY cov.quarter""", root=root)
-        if not c.empty:
-            out = out.merge(c, on="quarter", how="left")
-            out["coverage_rate"] = out.units_standard / out.units_registered.where(out.units_registered > 0)
-    cases = cases_by_region(s)
-    if not cases.empty:
-        top = cases[cases.level_rank == cases.level_rank.min()]
-        # A quarter whose roll-up is empty (a county's year-to-date figure went down) stays empty, not 0.
-        agg = top.groupby("quarter", as_index=False)["cases_filed"].sum(min_count=1)
-        out = out.merge(agg, on="quarter", how="left")
-    return out
+    if not s.has("headline"):
+        return pd.DataFrame({"quarter": quarters(s)})
+    return s.query(f"SELECT {', '.join(_HEADLINE)} FROM {{headline}} WHERE {_OWN_SCOPE} ORDER BY quarter")
 
 
 def satisfaction_overall(src: Source | None = None) -> pd.DataFrame:
-    """Per wave: the root region's index and rate (or a valid-answer-weighted mean of the top level)."""
+    """Per wave: the viewer's scope's index and rate (marts.kpi_satisfaction_overall)."""
     s = _src(src)
-    if not s.has("satisfaction"):
+    if not s.has("sat_overall"):
         return pd.DataFrame()
-    df = satisfaction(s)
-    if df.empty:
-        return df
-    root, _ = scope_root(s)
-    rows = []
-    for wave, part in df.groupby("wave"):
-        pick = part[part.region_code == root]
-        if pick.empty:
-            pick = part[part.level_rank == part.level_rank.min()]
-        valid = pick.valid_answers.sum()
-        rows.append({
-            "wave": wave, "respondents": pick.respondents.sum(), "valid_answers": valid,
-            "satisfaction_index": (pick.satisfaction_index * pick.valid_answers).sum() / valid if valid else None,
-            "satisfaction_rate": pick.satisfied_answers.sum() / valid if valid else None,
-        })
-    return pd.DataFrame(rows).sort_values("wave")
+    return s.query(f"""SELECT wave, respondents, valid_answers, satisfaction_index, satisfaction_rate
+                       FROM {{sat_overall}} WHERE {_OWN_SCOPE} ORDER BY wave""")
 
 
 # --- ranking ------------------------------------------------------------------------------------
@@ -548,24 +509,30 @@ def years(src: Source | None = None) -> list[int]:
     return [int(y) for y in df.year] if not df.empty else []
 
 
+_QUARTER_SCORES = ("q1_score", "q2_score", "q3_score", "q4_score")
+
+
 def assessment(year: int, group: str, src: Source | None = None) -> pd.DataFrame:
-    """Annual grades with quarterly composites and the year's mean indicator scores beside them."""
+    """Annual grades with the quarterly composites (assessment_annual) and the year's mean indicator
+    scores (assessment_annual_indicators) beside them."""
     s = _src(src)
-    a = s.query("""SELECT body_code, body_name, annual_score, rank, grade, red_flags, snails, veto, rules_version,
-                          grade_note, excellent_places, group_size
-                   FROM {assessment} WHERE year = $y AND body_group = $g ORDER BY rank""", y=int(year), g=group)
+    cols = s.columns("assessment")
+    # a copy published before the quarterly columns existed shows the grades without them
+    quarterly = ", ".join(c if c in cols else f"CAST(NULL AS DOUBLE) AS {c}" for c in _QUARTER_SCORES)
+    a = s.query(f"""SELECT body_code, body_name, annual_score, rank, grade, red_flags, snails, veto, rules_version,
+                           grade_note, excellent_places, group_size, {quarterly}
+                    FROM {{assessment}} WHERE year = $y AND body_group = $g ORDER BY rank""", y=int(year), g=group)
     if a.empty:
         return a
-    sc = scorecard(s, group)
-    if not sc.empty:
-        sc = sc[sc.quarter.str.startswith(str(year))]
-        comp = sc.pivot_table(index="body_code", columns="quarter", values="composite_score", aggfunc="first")
-        comp.columns = [f"{c[-2:]}得分" for c in comp.columns]
-        means = sc.groupby("body_code")[list(_SCORE_COLS)].mean()
-        means.columns = [f"{SHORT_LABELS[c.removesuffix('_score')]}(年均)" for c in means.columns]
-        means = means.dropna(axis=1, how="all")
-        a = a.merge(comp, left_on="body_code", right_index=True, how="left")
-        a = a.merge(means, left_on="body_code", right_index=True, how="left")
+    a = a.rename(columns={f"q{n}_score": f"Q{n}得分" for n in range(1, 5)})
+    m = s.query("""SELECT body_code, indicator_name, mean_score FROM {annual_indicators}
+                   WHERE year = $y AND body_group = $g AND mean_score IS NOT NULL ORDER BY sort_order, indicator""",
+                y=int(year), g=group)
+    if not m.empty:
+        wide = m.pivot(index="body_code", columns="indicator_name", values="mean_score")
+        wide = wide[list(dict.fromkeys(m.indicator_name))]
+        wide.columns = [f"{c}(年均)" for c in wide.columns]
+        a = a.merge(wide, left_on="body_code", right_index=True, how="left")
     return a
 
 

@@ -16,18 +16,17 @@ import pandas as pd
 
 from dashboards import data
 
-# (indicator key, label, score, weight, weight used, rate, numerator, denominator) of the scorecard.
-INDICATOR_COLUMNS = [
-    ("task", "任务推进率", "task_score", "task_weight", "task_weight_used", "task_rate", "tasks_on_schedule",
-     "tasks_active"),
-    ("coverage", "清廉单元达标率", "coverage_score", "coverage_weight", "coverage_weight_used", "coverage_rate",
-     "units_standard", "units_registered"),
-    ("rectification", "整改完成率", "rectification_score", "rectification_weight", "rectification_weight_used",
-     "rectification_rate", "issues_rectified", "issues_due"),
-    ("timeliness", "按时报送率", "timeliness_score", "timeliness_weight", "timeliness_weight_used", "timeliness_rate",
-     "reports_on_time", "reports_due"),
-    ("satisfaction", "满意度指数", "satisfaction_score", "satisfaction_weight", "satisfaction_weight_used",
-     "satisfaction_index", "satisfaction_respondents", None),
+# The scorecard's wide indicator columns a page may still show beside the ranking (score, weight,
+# weight used, value, numerator, denominator); the arithmetic behind them is the warehouse's.
+_INDICATOR_COLUMNS = [
+    ("task_score", "task_weight", "task_weight_used", "task_rate", "tasks_on_schedule", "tasks_active"),
+    ("coverage_score", "coverage_weight", "coverage_weight_used", "coverage_rate", "units_standard", "units_registered"),
+    ("rectification_score", "rectification_weight", "rectification_weight_used", "rectification_rate",
+     "issues_rectified", "issues_due"),
+    ("timeliness_score", "timeliness_weight", "timeliness_weight_used", "timeliness_rate", "reports_on_time",
+     "reports_due"),
+    ("satisfaction_score", "satisfaction_weight", "satisfaction_weight_used", "satisfaction_index",
+     "satisfaction_respondents"),
 ]
 _DETAIL = ["body_group", "body_code", "body_name", "quarter", "year", "composite_score", "rank", "bodies_ranked",
            "flag", "veto", "talk_required", "margin", "near_tie", "missing_indicators", "rules_version",
@@ -42,41 +41,43 @@ def scorecard_detail(quarters: list[str], src: data.Source | None = None) -> pd.
     cols = s.columns("scorecard")
     if not cols or not quarters:
         return pd.DataFrame()
-    wanted = list(dict.fromkeys(_DETAIL + [c for spec in INDICATOR_COLUMNS for c in spec[2:] if c]))
+    wanted = list(dict.fromkeys(_DETAIL + [c for spec in _INDICATOR_COLUMNS for c in spec]))
     select = ", ".join(c if c in cols else f"NULL AS {c}" for c in wanted)
     return s.query(f"SELECT {select} FROM {{scorecard}} WHERE list_contains($qs, quarter) "
                    "ORDER BY quarter, body_group, rank", qs=list(quarters))
 
 
-def contributions(detail: pd.DataFrame) -> pd.DataFrame:
-    """Long form: one row per body x quarter x weighted indicator with score, rule weight, weight used
-    (after renormalising), contribution to the composite (score x weight used / 100), numerator and
-    denominator. Indicators the group's rules do not weight are left out.
-
-    TODO(issue 13): read the warehouse's contribution mart when it is published; this reshapes the
-    scorecard's own columns and adds no rule."""
-    if detail.empty:
+def contributions(quarters: list[str], src: data.Source | None = None) -> pd.DataFrame:
+    """Long form, as the warehouse computed it (marts.scorecard_contributions): one row per body x
+    quarter x weighted indicator with score, rule weight, weight used (after renormalising), the
+    contribution to the composite, the value (rate or index) with its own numerator and denominator,
+    and, for the satisfaction index, the respondents behind it (from the scorecard row)."""
+    s = data._src(src)
+    if not quarters or not s.has("contributions"):
         return pd.DataFrame()
-    parts = []
-    for key, label, score, weight, used, rate, num, den in INDICATOR_COLUMNS:
-        part = pd.DataFrame({
-            "body_group": detail.body_group, "body_code": detail.body_code, "body_name": detail.body_name,
-            "quarter": detail.quarter, "indicator": key, "label": label, "score": detail[score],
-            "weight": detail[weight], "weight_used": detail[used], "rate": detail[rate],
-            "numerator": detail[num], "denominator": detail[den] if den else pd.NA,
-        })
-        parts.append(part[part.weight.notna()])
-    out = pd.concat(parts, ignore_index=True)
-    out["contribution"] = (out.score * out.weight_used / 100).where(out.score.notna() & out.weight_used.notna())
-    return out
+    respondents = ("sc.satisfaction_respondents" if "satisfaction_respondents" in s.columns("scorecard")
+                   else "CAST(NULL AS BIGINT)")
+    return s.query(f"""
+        SELECT c.body_group, c.body_code, c.body_name, c.quarter, c.indicator, c.indicator_name AS label,
+               c.score, c.rule_weight AS weight, c.weight_used, c.value AS rate, c.numerator, c.denominator,
+               c.weighted_score AS contribution,
+               CASE WHEN c.indicator = 'satisfaction' THEN {respondents} END AS respondents
+        FROM {{contributions}} c
+        LEFT JOIN {{scorecard}} sc USING (body_group, body_code, quarter)
+        WHERE list_contains($qs, c.quarter)
+        ORDER BY c.quarter, c.body_group, c.body_code, c.sort_order, c.indicator""", qs=list(quarters))
 
 
-def group_means(contrib: pd.DataFrame) -> pd.DataFrame:
-    """Mean indicator score per group, quarter and indicator over the bodies that have the indicator."""
-    if contrib.empty:
-        return pd.DataFrame(columns=["body_group", "quarter", "indicator", "group_mean"])
-    return (contrib.dropna(subset=["score"]).groupby(["body_group", "quarter", "indicator"], as_index=False)
-            .score.mean().rename(columns={"score": "group_mean"}))
+def group_means(quarters: list[str], src: data.Source | None = None) -> pd.DataFrame:
+    """Mean indicator score per group, quarter and indicator over the bodies that have the indicator
+    (marts.scorecard_indicator_means; empty for a county user, who sees only their own body)."""
+    s = data._src(src)
+    empty = pd.DataFrame(columns=["body_group", "quarter", "indicator", "group_mean"])
+    if not quarters or not s.has("indicator_means"):
+        return empty
+    df = s.query("SELECT body_group, quarter, indicator, group_mean FROM {indicator_means} "
+                 "WHERE list_contains($qs, quarter)", qs=list(quarters))
+    return df if not df.empty else empty
 
 
 def ties(rk: pd.DataFrame) -> pd.DataFrame:

@@ -16,9 +16,10 @@ import pandas as pd
 from dashboards import data
 from ingest.periods import quarter_end, quarter_of
 from ingest.templates import Prefill
+from qinglian import quarters
 from qinglian.security.scope import Scope
 
-QUARTER = re.compile(r"\d{4}Q[1-4]")
+QUARTER = quarters.QUARTER
 # The pre-filled templates' look-up sheets (their headers are not the contract's: the ingest skips them).
 TASK_SHEET, REGION_SHEET = "本单位任务及时限", "本县区划代码"
 REFERENCE_SHEETS = (TASK_SHEET, REGION_SHEET)

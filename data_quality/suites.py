@@ -23,6 +23,8 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.expectations.row_conditions import Column
 
+from qinglian import quarters
+
 Severity = Literal["blocking", "warning"]
 BLOCKING: Severity = "blocking"
 WARNING: Severity = "warning"
@@ -41,7 +43,7 @@ CASE_SCOPES = ("累计", "当季")
 SURVEY_ANSWERS = {"很满意": 5, "满意": 4, "基本满意": 3, "不满意": 2, "很不满意": 1, "不了解": 0}
 BODY_GROUPS = ("county", "department")
 
-QUARTER_REGEX = r"^\d{4}Q[1-4]$"
+QUARTER_REGEX = rf"^{quarters.PATTERN}$"
 REGION_CODE_REGEX = r"^\d{12}$"
 
 LINEAGE = ("file_id", "sheet", "row_number")

@@ -162,6 +162,24 @@ def test_drill_down_adds_up_to_every_published_composite(before_and_after: tuple
             assert rule_weights["任务推进率"] == (25 if group == "county" else 45)
 
 
+def test_bulletin_contributions_follow_the_changed_weights(before_and_after: tuple[dict, dict]) -> None:
+    """The bulletin's indicator paragraphs read marts.scorecard_contributions: the 2026 weights are the
+    office's, and each body's contributions add up to its published composite."""
+    from dashboards import data, data_ranking
+
+    warehouse = before_and_after[1]["warehouse"]
+    src = data.Source(warehouse, None, cached=False)
+    c = data_ranking.contributions(["2026Q1"], src)
+    assert len(c) == 5 * 4 + 6 * 3  # five counties × four indicators, six departments × three
+    for (group, _), part in c.groupby(["body_group", "body_code"]):
+        assert dict(zip(part.label, part.weight, strict=True)) == WEIGHTS_2026[group]
+    sums = c.groupby("body_code").contribution.sum(min_count=1)
+    composites = {b: v for g, b, v, *_ in before_and_after[1]["scorecard_2026"]}
+    for body, total in sums.items():
+        if composites[body] is not None:
+            assert total == pytest.approx(composites[body], abs=1e-4), body
+
+
 def test_flags_and_vetoes_follow_the_changed_quota_and_threshold(before_and_after: tuple[dict, dict]) -> None:
     warehouse = before_and_after[1]["warehouse"]
     con = duckdb.connect(str(warehouse), read_only=True)

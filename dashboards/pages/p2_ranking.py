@@ -117,7 +117,7 @@ def render() -> None:
     if rk.empty:
         ui.empty(f"{data.GROUP_LABELS[group]}排名")
         return
-    single = data_ranking.one_indicator_flags(data_ranking.contributions(data_ranking.scorecard_detail([quarter], src)))
+    single = data_ranking.one_indicator_flags(data_ranking.contributions([quarter], src))
     table = _drop_empty_indicators(_ranking_table(rk, single), group)
     rule = data_ranking.tie_break_rule(src)
     notes = []

@@ -26,3 +26,11 @@
                        " || case when satisfaction_sample_sufficient = false then '；有效受访' || satisfaction_respondents || '人，少于' || rules.min_sample || '人，样本不足不参与评分' else '' end"},
     ]) }}
 {%- endmacro %}
+
+{#- The one formula of the composite (DESIGN §5): an indicator's contribution is its 0-100 score
+    times its rule weight over the weights of the indicators with data, rounded to 4 decimals as a
+    DECIMAL; the composite is the exact sum of the contributions. Used by the scorecard
+    (int_scorecard__contributions) and by the early warning's projected composite. -#}
+{% macro composite_contribution(score, weight, weights_present) -%}
+    cast(round({{ score }} * cast({{ weight }} as double) / cast({{ weights_present }} as double), 4) as decimal(9, 4))
+{%- endmacro %}

@@ -71,8 +71,7 @@ select
          then round(cast(rule_weight as double) * 100.0 / cast(weight_present as double), 4)
     end                                                         as weight_used,
     case when score_exact is not null
-         then cast(round(score_exact * cast(rule_weight as double) / cast(weight_present as double), 4)
-                   as decimal(9, 4))
+         then {{ composite_contribution('score_exact', 'rule_weight', 'weight_present') }}
     end                                                         as contribution,
     score_exact is null                                         as is_missing,
     numerator,

@@ -1,8 +1,9 @@
 -- Overdue open issues per assessed body, quarter and escalation stage (督办升级: 提醒/督办/告诫/问责,
 -- stage limits from the rules), for the overview's "issues past each stage" and the 督办 lists.
 -- Every body × quarter × stage has a row (0 when none), so a page never fills gaps itself.
+-- The stage names and order come from escalation_stages (the rules' stages), not a list of our own.
 with stages as (
-    select * from (values (1, '提醒'), (2, '督办'), (3, '告诫'), (4, '问责')) as s(stage_order, escalation_stage)
+    select distinct stage_order, stage as escalation_stage from {{ ref('escalation_stages') }}
 ),
 
 bodies as (

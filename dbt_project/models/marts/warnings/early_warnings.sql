@@ -173,20 +173,31 @@ proj_values as (
     inner join {{ ref('scorecard_quarterly') }} as s on s.quarter = days.quarter
 ),
 
-weighted as (
+proj_weighted as (
     select
-        v.quarter, v.as_of, v.body_group, v.body_code,
-        -- summed as exact decimals: a float sum depends on the order DuckDB's threads add the rows in,
-        -- and two builds of the same data must give identical warnings (same as the scorecard)
-        cast(sum(cast(v.score * w.weight as decimal(38, 10))) / sum(w.weight) as double) as projected,
-        string_agg(w.indicator_name || ' ' || case when v.indicator = 'satisfaction' then printf('%.2f', v.score) else printf('%.1f%%', v.score) end ||
-                   case when v.den is not null then '（' || v.num || '/' || v.den || '）' else '' end,
-                   '、' order by w.sort_order)                    as parts
+        v.*,
+        w.indicator_name,
+        w.sort_order,
+        w.weight,
+        sum(cast(w.weight as decimal(9, 4))) over (partition by v.quarter, v.as_of, v.body_group, v.body_code)
+                                                                 as weights_present
     from proj_values as v
     inner join days on days.quarter = v.quarter and days.as_of = v.as_of
     inner join {{ ref('int_rules__weights_in_force') }} as w
         on w.year = days.year and w.body_group = v.body_group and w.indicator = v.indicator
     where v.score is not null
+),
+
+weighted as (
+    select
+        v.quarter, v.as_of, v.body_group, v.body_code,
+        -- the scorecard's own composite formula (macro composite_contribution), summed as exact
+        -- decimals: two builds of the same data give identical warnings
+        cast(sum({{ composite_contribution('v.score', 'v.weight', 'v.weights_present') }}) as double) as projected,
+        string_agg(v.indicator_name || ' ' || case when v.indicator = 'satisfaction' then printf('%.2f', v.score) else printf('%.1f%%', v.score) end ||
+                   case when v.den is not null then '（' || v.num || '/' || v.den || '）' else '' end,
+                   '、' order by v.sort_order)                    as parts
+    from proj_weighted as v
     group by all
 ),
 
