@@ -405,6 +405,10 @@ from qinglian.rules.cli import register as _register_rules  # noqa: E402  qingli
 
 _register_rules(app)
 
+from qinglian.serve_cli import register as _register_serve  # noqa: E402  qinglian serve start|stop|status|logs|units
+
+_register_serve(app)
+
 
 # --- the entry point -------------------------------------------------------------------------------
 
