@@ -165,3 +165,29 @@ def test_serve_start_marks_runs_of_a_killed_daemon_failed_unless_one_holds_the_w
     with DagsterInstance.from_ref(ensure_instance()) as instance:
         assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(done.run_id).status == DagsterRunStatus.SUCCESS
+
+
+def test_the_run_progress_shows_steps_and_files_on_a_terminal_only() -> None:
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from qinglian import progress
+
+    progress.step("构建指标（dbt）")  # no display open (a daemon run): nothing happens
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    with progress.showing(console, "2025Q2", files=2):
+        progress.step("读取报送文件")
+        progress.file_done(SimpleNamespace(rel="units/洋县.xlsx"))
+        progress._display[0].refresh()
+        progress.step("构建指标（dbt）")
+        progress._display[0].refresh()
+    text = out.getvalue()
+    assert "步骤 1/4：读取报送文件" in text and "units/洋县.xlsx" in text and "1/2" in text
+    assert "步骤 2/4：构建指标（dbt）" in text
+    piped = io.StringIO()
+    with progress.showing(Console(file=piped, force_terminal=False), "2025Q2", files=2):
+        progress.step("读取报送文件")
+    assert piped.getvalue() == ""
