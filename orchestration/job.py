@@ -65,12 +65,20 @@ def _run_locked(landing: Path, warehouse: Path, quarter: str, console: Console, 
     resource = WarehouseResource(warehouse_path=str(warehouse), landing_path=str(landing),
                                  serving_path=str(serving or serving_path(warehouse)))
     job = build_definitions(resource).get_job_def("quarterly_job")
-    with console.status(f"正在运行 {quarter} 季度任务（读取 → 检查 → 构建 → 发布）…"):
+    from ingest.landing import scan
+    from qinglian import progress
+
+    files = sum(1 for e in scan(landing) if e.kind == "file")
+    with progress.showing(console, quarter, files):
         result = job.execute_in_process(partition_key=partition_key(quarter), raise_on_error=False, run_config=QUIET,
                                         instance=instance or DagsterInstance.from_ref(ensure_instance()),
                                         tags={"trigger": "qinglian run", "qinglian/quarter": quarter})
     _log_events(result)
     _report(console, result, quarter, resource.serving)
+    from qinglian.logs import current
+
+    if current() is not None:
+        console.print(f"完整日志（含 Dagster 事件与错误详情）：{current()}")
     return result.success
 
 

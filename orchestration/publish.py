@@ -200,7 +200,24 @@ def publish(warehouse: Path, serving: Path, quarter: str, run_id: str) -> Publis
     except Exception:  # the dashboards already show the new copy, which carries the record
         log.exception("发布记录写入数据仓库失败")
         warning = "驾驶舱数据已发布，但发布记录未能写入数据仓库（详情见日志）；下次运行会重新发布并补记"
+    backup = _backup(warehouse, plan)
+    if backup is not None:
+        warning = f"{warning}；{backup}" if warning else backup
     return PublishResult(quarter, plan.publish_id, counts, new_versions, serving, warning)
+
+
+def _backup(warehouse: Path, plan: _Plan) -> str | None:
+    """A consistent backup of the warehouse as published (qinglian.backup: checkpoint and copy under the
+    run lock, which the publish step holds, so no run writes meanwhile). Returns a warning, or None."""
+    from qinglian.backup import take_backup
+
+    try:
+        path = take_backup(warehouse, label=f"publish{plan.publish_id}-{plan.quarter}")
+    except Exception as exc:  # the publish stands; the backup is retried by the next publish
+        log.exception("发布后备份数据仓库失败")
+        return f"驾驶舱数据已发布，但数据仓库备份未成功（{exc}）；请运行 qinglian backup"
+    log.info("发布后已备份数据仓库 → %s", path)
+    return None
 
 
 def _log_failure(warehouse: Path, quarter: str, serving: Path, message: str) -> None:
@@ -333,21 +350,57 @@ def swap_in(warehouse: Path, serving: Path, plan: _Plan | dict[str, int]) -> dic
     return new_versions
 
 
+DEFAULT_SERVING_KEEP = 4  # a year of quarterly publishes; QINGLIAN_SERVING_KEEP sets it
+
+
+def serving_keep() -> int:
+    raw = os.environ.get("QINGLIAN_SERVING_KEEP", "").strip()
+    if not raw:
+        return DEFAULT_SERVING_KEEP
+    if not raw.isdigit() or int(raw) < 1:
+        from qinglian.errors import UserError
+
+        raise UserError(f"环境变量 QINGLIAN_SERVING_KEEP='{raw}' 应为正整数（保留的历史发布副本份数）")
+    return int(raw)
+
+
+def kept_dir(serving: Path) -> Path:
+    """Where the previous serving copies are kept: previous/ beside the serving copy."""
+    return serving.parent / "previous"
+
+
+def kept_copies(serving: Path) -> list[Path]:
+    """The kept previous serving copies, newest first."""
+    folder = kept_dir(serving)
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.glob(f"{serving.stem}-*{serving.suffix}") if not p.name.startswith(".")), reverse=True)
+
+
 def _keep_previous(serving: Path) -> None:
-    """previous_<name> becomes the copy being replaced: a hard link (no space, never partial),
-    or a copy through a temporary file where links are not possible."""
+    """The copy being replaced is kept: as previous_<name> (the one rollback() puts back) and in previous/
+    under its publish time, the newest QINGLIAN_SERVING_KEEP of them. Hard links (no space, never
+    partial: the replaced file is not written again), or copies through a temporary file where links
+    are not possible."""
     if not serving.exists():
         return
+    keep = serving_keep()
     previous = serving.with_name("previous_" + serving.name)
-    tmp = _temp_name(serving, "previous")
-    try:
+    stamp = datetime.fromtimestamp(serving.stat().st_mtime).strftime("%Y%m%d-%H%M%S-%f")
+    kept = kept_dir(serving) / f"{serving.stem}-{stamp}{serving.suffix}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    for target in (previous, kept):
+        tmp = _temp_name(serving, "previous")
         try:
-            os.link(serving, tmp)
-        except OSError:
-            shutil.copyfile(serving, tmp)
-        os.replace(tmp, previous)
-    finally:
-        _remove(tmp)
+            try:
+                os.link(serving, tmp)
+            except OSError:
+                shutil.copyfile(serving, tmp)
+            os.replace(tmp, target)
+        finally:
+            _remove(tmp)
+    for old in kept_copies(serving)[keep:]:
+        _remove(old)
 
 
 def _copy_problem(exc: BaseException) -> str:
@@ -358,9 +411,10 @@ def _copy_problem(exc: BaseException) -> str:
     return f"新的驾驶舱数据未能写入（{type(exc).__name__}，临时文件已删除）；驾驶舱仍显示上一次发布的数据。详情见日志"
 
 
-def rollback(serving: Path) -> bool:
-    """Put the previous serving copy back (e.g. after a bad publish noticed by a person)."""
-    previous = serving.with_name("previous_" + serving.name)
+def rollback(serving: Path, copy: Path | None = None) -> bool:
+    """Put a previous serving copy back (e.g. after a bad publish noticed by a person): `copy`, one of
+    kept_copies(), or else previous_<name>. Atomic: readers see the old file or the whole new one."""
+    previous = Path(copy) if copy is not None else serving.with_name("previous_" + serving.name)
     if not previous.exists():
         return False
     tmp = _temp_name(serving, "rollback")

@@ -106,3 +106,32 @@ def restore(backup: Path, warehouse: Path) -> Path:
             tmp.unlink(missing_ok=True)
             raise UserError(f"恢复失败（{os_reason(exc)}）；原数据仓库未改动或已保存为 {kept}") from exc
     return kept
+
+
+def restore_serving(copy: Path, warehouse: Path) -> Path:
+    """Put a kept serving copy (orchestration.publish.kept_copies) back in place of the serving copy the
+    dashboards read, under the run lock (no publish can swap meanwhile); returns the serving path.
+
+    The warehouse is not touched: the next run publishes from it again (restore a warehouse backup too
+    when the warehouse itself must go back)."""
+    import duckdb
+
+    from orchestration.publish import rollback
+    from qinglian.runlock import warehouse_lock
+    from qinglian.settings import serving_path
+
+    copy, warehouse = Path(copy).resolve(), Path(warehouse).resolve()
+    if not copy.is_file():
+        raise UserError(f"发布副本不存在：{copy}（qinglian backup --list 列出保留的发布副本）")
+    try:
+        with duckdb.connect(str(copy), read_only=True) as con:
+            con.execute("select count(*) from marts.scorecard_quarterly").fetchall()
+    except duckdb.Error as exc:
+        raise UserError(f"{copy} 不是可用的发布副本（无法打开或缺少 marts.scorecard_quarterly），未恢复") from exc
+    serving = serving_path(warehouse)
+    with warehouse_lock(warehouse, "恢复发布副本"):
+        try:
+            rollback(serving, copy)
+        except OSError as exc:
+            raise UserError(f"恢复发布副本失败（{os_reason(exc)}）；驾驶舱仍显示原来的数据") from exc
+    return serving

@@ -202,10 +202,16 @@ def backup(
 
     target = _warehouse(warehouse)
     if list_only:
+        from orchestration.publish import kept_copies
+
         found = backups(target)
         for path in found:
             console.print(f"{path}  {path.stat().st_size / 1e6:.1f} MB")
-        console.print(f"共 {len(found)} 份备份")
+        console.print(f"共 {len(found)} 份数据仓库备份")
+        kept = kept_copies(serving_path(target))
+        for path in kept:
+            console.print(f"{path}  {path.stat().st_size / 1e6:.1f} MB")
+        console.print(f"共 {len(kept)} 份保留的发布副本（qinglian restore 副本文件 --serving 换回驾驶舱）")
         return
     console.print(f"已备份 → {take_backup(target, keep=keep)}")
 
@@ -214,11 +220,17 @@ def backup(
 def restore(
     backup_file: Annotated[Path, typer.Argument(help="备份文件（qinglian backup --list 列出）")],
     warehouse: WarehouseOpt = None,
+    serving: Annotated[bool, typer.Option("--serving", help="换回一份保留的发布副本（驾驶舱读取的数据），不动数据仓库")] = False,
 ) -> None:
     """从备份恢复数据仓库（原文件保留为 .before-restore）；恢复后运行 qinglian run 重新发布。"""
     from qinglian.backup import restore as restore_backup
 
     target = _warehouse(warehouse)
+    if serving:
+        from qinglian.backup import restore_serving
+
+        console.print(f"已将发布副本 {backup_file} 换回 → {restore_serving(backup_file, target)}（驾驶舱刷新后即显示这份数据）")
+        return
     kept = restore_backup(backup_file, target)
     console.print(f"已从 {backup_file} 恢复 → {target}（原数据仓库保留为 {kept}）；运行 qinglian run 重新构建并发布")
 
@@ -404,6 +416,10 @@ _register_security(app)
 from qinglian.rules.cli import register as _register_rules  # noqa: E402  qinglian rules show|validate
 
 _register_rules(app)
+
+from qinglian.serve_cli import register as _register_serve  # noqa: E402  qinglian serve start|stop|status|logs|units
+
+_register_serve(app)
 
 
 # --- the entry point -------------------------------------------------------------------------------

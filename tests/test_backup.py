@@ -53,3 +53,45 @@ def test_backup_and_restore_commands_say_one_chinese_line(tmp_path: Path) -> Non
     bad = faultkit.qinglian(["restore", str(garbage), "--warehouse", str(tmp_path / "w.duckdb")], env=env, timeout=120)
     assert bad.returncode == 2 and "不是可用的数据仓库备份" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_each_publish_keeps_n_serving_copies_and_backs_up_the_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five publishes with QINGLIAN_SERVING_KEEP=2: the two copies replaced last are kept (the ones of
+    publishes 3 and 4), each publish leaves a warehouse backup holding its own publish record, and
+    `qinglian restore <kept copy> --serving` puts publish 3's copy back."""
+    import subprocess
+    import sys
+
+    from orchestration.publish import kept_copies, publish
+    from tests.test_publish import _fake_marts
+
+    monkeypatch.delenv("QINGLIAN_BACKUP_DIR", raising=False)
+    monkeypatch.setenv("QINGLIAN_SERVING_KEEP", "2")
+    monkeypatch.setenv("QINGLIAN_BACKUP_KEEP", "3")
+    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving" / "warehouse.duckdb"
+    _fake_marts(warehouse)
+
+    def published_ids(path: Path) -> list[int]:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return [i for (i,) in con.execute("select publish_id from ops.publish_log order by 1").fetchall()]
+
+    for n in range(1, 6):
+        result = publish(warehouse, serving, "2025Q1", run_id=f"run-{n}")
+        assert result.publish_id == n and result.warning is None
+    assert published_ids(serving) == [1, 2, 3, 4, 5]
+    kept = kept_copies(serving)
+    assert [published_ids(p)[-1] for p in kept] == [4, 3]
+    found = backups(warehouse)
+    assert [p.name.split("-publish")[1] for p in found] == ["5-2025Q1.duckdb", "4-2025Q1.duckdb", "3-2025Q1.duckdb"]
+    assert published_ids(found[0]) == [1, 2, 3, 4, 5]  # taken after the publish was recorded
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "QINGLIAN_WAREHOUSE": str(warehouse),
+           "QINGLIAN_LOG_DIR": str(tmp_path / "logs")}
+    qinglian = Path(sys.executable).parent / "qinglian"
+    listed = subprocess.run([str(qinglian), "backup", "--list"], env=env, capture_output=True, text=True, timeout=120)
+    assert "共 3 份数据仓库备份" in listed.stdout and "共 2 份保留的发布副本" in listed.stdout, listed.stdout + listed.stderr
+    out = subprocess.run([str(qinglian), "restore", str(kept[1]), "--serving"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert published_ids(serving) == [1, 2, 3]
+    bad = subprocess.run([str(qinglian), "restore", str(tmp_path / "nope.duckdb"), "--serving"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "发布副本不存在" in bad.stderr and "Traceback" not in bad.stderr

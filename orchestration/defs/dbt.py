@@ -73,7 +73,9 @@ def dbt_definitions() -> tuple[AssetsDefinition, AssetChecksDefinition]:
     @dbt_assets(manifest=manifest, project=dbt_project(), dagster_dbt_translator=translator, name=DBT_STEP)
     def qinglian_dbt_assets(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
         from orchestration.dbt_run import build
+        from qinglian import progress
 
+        progress.step("构建指标（dbt）")
         with warehouse.lock("季度任务：构建指标（dbt）"):
             yield from build(context, warehouse.warehouse, manifest, translator)
 
@@ -86,7 +88,9 @@ def dbt_definitions() -> tuple[AssetsDefinition, AssetChecksDefinition]:
     )
     def marts_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
         from data_quality.validate import store_results, validate_marts
+        from qinglian import progress
 
+        progress.step("发布前检查")
         con = warehouse.connect()
         try:
             results = validate_marts(con)

@@ -70,8 +70,11 @@ def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseRes
     quarter = quarter_of(context.partition_key)
     if stopping.requested() is not None:
         raise Failure(description="已收到停止信号，未读取报送文件")
+    from qinglian import progress
+
+    progress.step("读取报送文件")
     with warehouse.lock(f"季度任务 {quarter}：读取报送文件"):
-        summary = ingest_landing(warehouse.landing, warehouse.warehouse, quarter=quarter)
+        summary = ingest_landing(warehouse.landing, warehouse.warehouse, quarter=quarter, on_file=progress.file_done)
         for f in summary.files:
             if f.outcome != "unchanged":
                 context.log.info(outcome_line(f, markup=False))

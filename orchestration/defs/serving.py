@@ -19,8 +19,9 @@ from orchestration.resources import WarehouseResource
     description="驾驶舱读取的只读发布副本：全部阻断性检查通过后才原子替换，并冻结本季度排名",
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    from qinglian import stopping
+    from qinglian import progress, stopping
 
+    progress.step("发布驾驶舱数据")
     quarter = quarter_of(context.partition_key)
     if stopping.requested() is not None:
         raise Failure(description="已收到停止信号，未发布")

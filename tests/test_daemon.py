@@ -1,0 +1,144 @@
+"""The orchestrator as a service: `qinglian serve start` by path, the Dagster daemon's schedule pointed at
+"now" (QINGLIAN_SCHEDULE_CRON, the deployment setting), a scheduled run that completes and publishes,
+a killed daemon restarted by the supervisor, and `qinglian serve stop` leaving no process behind.
+
+The warehouse holds one demo quarter (2025Q1), ingested beforehand; the landing folder is empty (the
+sensor has nothing to do, so the run is the schedule's), and the run builds and publishes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import psutil
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+QINGLIAN = Path(sys.executable).parent / "qinglian"  # the venv's script, called by path
+RUN_TIMEOUT = 420  # s: daemon start + the next minute's tick + one run, on a loaded two-core machine
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    # No venv on PATH (systemd, cron): the command must find dagster and dbt by itself.
+    return {
+        "PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(tmp)), "LANG": "C.UTF-8",
+        "QINGLIAN_STATE": str(tmp / "state"), "QINGLIAN_WAREHOUSE": str(tmp / "w.duckdb"),
+        "QINGLIAN_LANDING": str(tmp / "landing"), "QINGLIAN_LOG_DIR": str(tmp / "logs"),
+        "QINGLIAN_SCHEDULE_CRON": "* * * * *",  # every minute: the schedule's next tick is now
+        # Due the day after quarter end, so that whatever today is, the quarter that ended last is due.
+        "QINGLIAN_RULES": str(tmp / "rules.yaml"),
+    }
+
+
+def _qinglian(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([str(QINGLIAN), *args], env=env, cwd="/", capture_output=True, text=True, timeout=timeout)
+
+
+def _ours(home: Path) -> list[psutil.Process]:
+    """Every live process started for this test's instance (its environment names our DAGSTER_HOME)."""
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE and p.environ().get("DAGSTER_HOME") == str(home):
+                found.append(p)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _runs(home: Path) -> list:
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    if not (home / "dagster.yaml").exists():
+        return []
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        return instance.get_runs()
+
+
+def _expected_quarter(today: date) -> str:
+    """The quarter that ended last, by hand: quarters ended this year, or last year's Q4."""
+    q = (today.month - 1) // 3
+    return f"{today.year}Q{q}" if q else f"{today.year - 1}Q4"
+
+
+def test_daemon_runs_the_schedule_restarts_a_killed_child_and_stops_clean(tmp_path: Path) -> None:
+    from orchestration.partitions import TIMEZONE
+
+    env = _env(tmp_path)
+    home = tmp_path / "state" / "dagster"
+    from ingest.pipeline import ingest_landing
+    from qinglian.demo import generate
+
+    (tmp_path / "landing").mkdir()
+    generate(tmp_path / "demo", scale="city", seed=3, quarters=1)
+    assert ingest_landing(tmp_path / "demo", tmp_path / "w.duckdb").complete
+    (tmp_path / "rules.yaml").write_text("default:\n  report_deadline_days: 1\n", encoding="utf-8")
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    started = _qinglian(env, "serve", "start", "--only", "daemon")
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert "调度守护进程  运行中" in started.stdout
+        state = json.loads((tmp_path / "state" / "serve" / "state.json").read_text(encoding="utf-8"))
+        daemon_pid = state["services"]["daemon"]["pid"]
+        assert (tmp_path / "state" / "serve" / "daemon.pid").read_text().strip() == str(daemon_pid)
+        # The daemon runs from the venv's own bin folder although PATH has no venv.
+        assert psutil.Process(daemon_pid).cmdline()[1] == str(QINGLIAN.parent / "dagster-daemon")
+
+        deadline = time.monotonic() + RUN_TIMEOUT
+        done = []
+        while time.monotonic() < deadline:
+            runs = _runs(home)
+            done = [r for r in runs if r.status.value in ("SUCCESS", "FAILURE", "CANCELED")]
+            if done:
+                break
+            time.sleep(2)
+        daemon_log = (tmp_path / "logs" / "serve" / "daemon.log").read_text(encoding="utf-8", errors="replace")
+        assert done, f"{RUN_TIMEOUT} 秒内守护进程没有完成任何运行；守护进程日志末尾：\n{daemon_log[-3000:]}"
+        run = done[0]
+        quarter = _expected_quarter(today)
+        assert (run.status.value, run.tags.get("trigger"), run.tags.get("qinglian/quarter")) == ("SUCCESS", "schedule", quarter), \
+            f"{run.status} {run.tags}\n{daemon_log[-3000:]}"
+        # The run built and published the demo quarter.
+        serving = tmp_path / "serving" / "warehouse.duckdb"
+        with duckdb.connect(str(serving), read_only=True) as con:
+            quarters = [q for (q,) in con.execute("select distinct quarter from marts.scorecard_quarterly order by 1").fetchall()]
+            published = con.execute("select quarter, status from ops.publish_log").fetchall()
+        assert quarters[0] == "2025Q1"
+        assert published == [(quarter, "published")]
+
+        status = _qinglian(env, "serve", "status")
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert f"最近一次运行：{quarter} 成功（调度触发" in status.stdout
+
+        # A crashed daemon is started again by the supervisor.
+        os.kill(daemon_pid, signal.SIGKILL)
+        restarted = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            info = json.loads((tmp_path / "state" / "serve" / "state.json").read_text(encoding="utf-8"))["services"]["daemon"]
+            if info.get("restarts") == 1 and info.get("pid") and info["pid"] != daemon_pid:
+                restarted = info["pid"]
+                break
+            time.sleep(0.5)
+        assert restarted and psutil.pid_exists(restarted), "被杀的守护进程没有被重新启动"
+        status = _qinglian(env, "serve", "status")
+        assert "已重启 1 次" in status.stdout and "上次被信号 9 结束" in status.stdout, status.stdout
+    finally:
+        stopped = _qinglian(env, "serve", "stop", timeout=120)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert "已停止全部服务" in stopped.stdout
+    left = _ours(home)
+    assert left == [], f"serve stop 之后仍有进程：{[(p.pid, p.cmdline()) for p in left]}"
+    status = _qinglian(env, "serve", "status")
+    assert status.returncode == 3 and "监管进程  已停止" in status.stdout, status.stdout
