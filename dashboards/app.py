@@ -221,6 +221,7 @@ def _signed_in(viewer: Scope) -> None:
     if auth.auth_enabled() and auth.current_viewer() is None:
         st.rerun()  # the logout button was pressed while rendering the sidebar
     ui.watermark(viewer)
+    ui.house_css()
     allowed = pages_for(viewer)
     ui.NAV_PAGES.clear()
     sections: dict[str, list[st.Page]] = {}

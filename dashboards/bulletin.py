@@ -24,7 +24,7 @@ import pandas as pd
 
 from dashboards import bulletin_draft, colours, data, data_ranking
 from dashboards.bulletin_draft import Section
-from dashboards.exports import rank_change_text, to_xlsx
+from dashboards.exports import rank_change_text, score, scores, to_xlsx
 
 
 @dataclass
@@ -82,13 +82,13 @@ def _ranking_frame(rk: pd.DataFrame, ties: pd.Series, single: set[tuple[str, str
     for tie, n, m, o in zip(ties, near, rk.margin, one, strict=True):
         bits = [tie] if tie else []
         if n:
-            bits.append(f"边界接近（差{m:.2f}分）")
+            bits.append(f"边界接近（差{score(m)}分）")
         if o:
             bits.append("单项指标")
         notes.append("、".join(bits))
     return pd.DataFrame({
         "排名": rk["rank"].astype("Int64"), "名称": rk.body_name, "旗帜": rk.flag.fillna(""),
-        "综合得分": rk.composite_score.round(2), "较上季度": rk.rank_change.map(rank_change_text),
+        "综合得分": scores(rk.composite_score), "较上季度": rk.rank_change.map(rank_change_text),
         "一票否决": rk.veto.fillna(False).astype(bool).map({True: "否决", False: ""}),
         "约谈": rk.talk_required.fillna(False).astype(bool).map({True: "约谈", False: ""}),
         "并列/边界": notes,
@@ -129,12 +129,12 @@ def build_bulletin(src: data.Source, quarter: str) -> Bulletin:
                 continue
             frame = pd.DataFrame({
                 "排名": a["rank"].astype("Int64"), "名称": a.body_name, "等次": a.grade,
-                "年度得分": a.annual_score.round(2), "红旗": a.red_flags.astype("Int64"), "蜗牛": a.snails.astype("Int64"),
+                "年度得分": scores(a.annual_score), "红旗": a.red_flags.astype("Int64"), "蜗牛": a.snails.astype("Int64"),
                 "一票否决": a.veto.fillna(False).astype(bool).map({True: "否决", False: ""}),
             })
             extra = [c for c in a.columns if c.endswith("(年均)")]
             for c in extra:
-                frame[c.replace("(年均)", "")] = a[c].round(2)
+                frame[c.replace("(年均)", "")] = scores(a[c]).to_numpy()
             b.annual[label] = frame
     lag = inp.lagging
     if not lag.empty:
@@ -176,7 +176,7 @@ def _cell_text(v: object) -> str:
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
         return ""
     if isinstance(v, float):
-        return f"{v:.2f}"
+        return score(v)
     if isinstance(v, pd.Timestamp | datetime):
         return f"{v:%Y-%m-%d}"
     return str(v)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dashboards import data, data_ranking
-from dashboards.exports import pct
+from dashboards.exports import half_up, pct, score  # score: 2 decimals, half up, as on every page
 
 Run = tuple[str, str | None]
 
@@ -47,11 +47,6 @@ class Section:
             p.add(text, mark)
         self.paras.append(p)
         return p
-
-
-def score(x: object) -> str:
-    """Scores with 2 decimals (the published composite has 4; the text rounds, the tables too)."""
-    return "—" if x is None or pd.isna(x) else f"{float(x):.2f}"
 
 
 def _int(x: object) -> str:
@@ -171,7 +166,7 @@ def _flag_para(sec: Section, inp: Inputs, row: pd.Series, one_indicator: bool) -
     p.add(f"：第 {_int(row['rank'])} 名，综合得分 {score(row.composite_score)} 分。")
     if not part.empty:
         p.add("各项计分：" + "；".join(
-            f"{indicator_value(r)}，得分 {score(r.score)}、实际权重 {r.weight_used:.1f}%，计 {score(r.contribution)} 分"
+            f"{indicator_value(r)}，得分 {score(r.score)}、实际权重 {half_up(r.weight_used, 1):.1f}%，计 {score(r.contribution)} 分"
             for r in part.itertuples()) + "。")
         if row.flag == "红旗":
             strong = part[part.score > part.group_mean].sort_values("score", ascending=False)

@@ -66,6 +66,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "rect_kpi": ("marts.kpi_rectification", "body_code = {c}"),
     "satisfaction": ("marts.kpi_satisfaction", "region_code IN {subtree}"),
     "sat_questions": ("marts.kpi_satisfaction_questions", "region_code IN {subtree}"),
+    "survey_questions": ("marts.dim_survey_questions", "TRUE"),  # the questionnaire's wording
     "cases": ("marts.kpi_cases", "region_code IN {subtree}"),
     "scorecard": ("marts.scorecard_quarterly", "body_code = {c}"),
     "contributions": ("marts.scorecard_contributions", "body_code = {c}"),
@@ -627,6 +628,15 @@ def satisfaction_questions(wave: str, src: Source | None = None) -> pd.DataFrame
     return s.query(f"""SELECT q.*, {level} AS level_rank
                        FROM {{sat_questions}} q WHERE CAST(q.wave AS VARCHAR) = $wave
                        ORDER BY level_rank, region_code, question_no""", wave=wave)
+
+
+def survey_question_texts(src: Source | None = None) -> dict[str, str]:
+    """Question (Q1…) -> its wording in the questionnaire (marts.dim_survey_questions); {} without it."""
+    s = _src(src)
+    if not s.has("survey_questions"):
+        return {}
+    df = s.query("SELECT question, question_text FROM {survey_questions} ORDER BY question_no")
+    return dict(zip(df.question, df.question_text, strict=True))
 
 
 # --- cases --------------------------------------------------------------------------------------

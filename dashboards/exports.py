@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -204,20 +205,83 @@ def rows_of(sheets: Mapping[str, pd.DataFrame]) -> int:
     return int(sum(len(df) for df in sheets.values()))
 
 
-# --- number formatting used on screen and in the bulletin ----------------------------------------
+# --- number formatting: the one home for every page, table, chart label, hover and the bulletin -----
+#
+# Scores have 2 decimals, rates are percentages with 1 decimal, rounded half up (四舍五入) on the
+# decimal value: 96.625 is 96.63 everywhere. Python's round() and numpy round half to even on the
+# binary value (96.62), plotly/JavaScript's toFixed rounds half up (96.63): a bar label and the
+# table beside it disagreed. Pages therefore round values with these helpers before anything shows
+# them (a chart then prints an already-rounded value) and never format numbers with d3 specifiers.
+
+SCORE_DIGITS = 2
+RATE_DIGITS = 1  # of the percentage
 
 
-def pct(x: Any, digits: int = 1) -> str:
+def _missing(x: Any) -> bool:
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _decimal(x: Any) -> Decimal:
+    # repr gives the shortest text that reads back as the same float: 1.005 is "1.005", not 1.00499…
+    return x if isinstance(x, Decimal) else Decimal(repr(float(x)))
+
+
+def half_up(x: Any, digits: int) -> float | None:
+    """x rounded half up to `digits` decimals (None when missing)."""
+    if _missing(x):
+        return None
+    return float(_decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def _fixed(x: Any, digits: int) -> str:
+    return format(_decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP), "f")
+
+
+def percent(x: Any, digits: int = RATE_DIGITS) -> float | None:
+    """A rate in [0, 1] as the percentage shown (0.81125 -> 81.1); None when missing."""
+    return None if _missing(x) else half_up(_decimal(x) * 100, digits)
+
+
+def rounded(series: Any, digits: int = SCORE_DIGITS) -> pd.Series:
+    """A column rounded half up (missing stays missing), as floats for tables and charts."""
+    s = pd.to_numeric(pd.Series(series), errors="coerce")
+    return s.map(lambda v: half_up(v, digits), na_action="ignore").astype(float)
+
+
+def scores(series: Any) -> pd.Series:
+    """Scores (0-100) with 2 decimals: 96.625 -> 96.63."""
+    return rounded(series, SCORE_DIGITS)
+
+
+def percents(series: Any, digits: int = RATE_DIGITS) -> pd.Series:
+    """Rates in [0, 1] -> percentages with 1 decimal (0.81125 -> 81.1), the percentage rounded half up."""
+    s = pd.to_numeric(pd.Series(series), errors="coerce")
+    return s.map(lambda v: percent(v, digits), na_action="ignore").astype(float)
+
+
+def score(x: Any) -> str:
+    """A score as text: '96.63', '100.00'; missing -> '—'."""
+    return "—" if _missing(x) else _fixed(x, SCORE_DIGITS)
+
+
+def pct(x: Any, digits: int = RATE_DIGITS) -> str:
     """0.8125 -> '81.3%'; missing -> '—'."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
-        return "—"
-    return f"{float(x) * 100:.{digits}f}%"
+    return "—" if _missing(x) else _fixed(_decimal(x) * 100, digits) + "%"
 
 
 def num(x: Any, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
-        return "—"
-    return f"{float(x):,.{digits}f}"
+    """A number with thousands separators, rounded half up: 12345.675 -> '12,345.68' (digits=2)."""
+    return "—" if _missing(x) else f"{half_up(x, digits):,.{digits}f}"
+
+
+def texts(series: Any, digits: int = SCORE_DIGITS, suffix: str = "") -> list[str]:
+    """Chart labels and hover texts from the same rounding as the tables ('' for missing)."""
+    return ["" if _missing(v) else _fixed(v, digits) + suffix for v in pd.Series(series).tolist()]
 
 
 def count(x: Any) -> str:

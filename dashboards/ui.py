@@ -227,6 +227,37 @@ def safe_figure(fig: go.Figure) -> go.Figure:
     return fig
 
 
+# Every page: a KPI card's label wraps onto a second line instead of ending in "…" (six cards share a
+# 1440 px row beside the sidebar, and two share a phone's width).
+HOUSE_CSS = """<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  height: auto !important; line-height: 1.3 !important; }
+[data-testid="stMetricLabel"] { min-height: 1.3em; }
+</style>"""
+
+
+def house_css() -> None:
+    """The style every page shares (called once per run by app.py)."""
+    st.html(HOUSE_CSS)
+
+
+def uploader_css(file_mb: float, types: Sequence[str]) -> None:
+    """Chinese for the file uploader's own words (Streamlit has no option for them): the button, the
+    size line and the drag hint. The size is the ingest's own per-file limit (ingest/limits.py), the
+    value the uploader enforces too (max_upload_size)."""
+    kinds = "、".join(t.upper() for t in types)
+    size = f"{file_mb:g} MB"
+    st.html(f"""<style>
+[data-testid="stFileUploaderDropzone"] button p, [data-testid="stFileUploader"] section button p {{ font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzone"] button p::after {{ content: "选择文件"; font-size: 14px; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzoneInstructions"] small {{
+  font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after, [data-testid="stFileUploaderDropzoneInstructions"] small::after {{
+  content: "可拖放文件到此处；单个文件不超过 {size}，格式 {kinds}"; font-size: 13px; }}
+</style>""")
+
+
 def watermark(viewer: Scope) -> None:
     """The page watermark: viewer, role, time (and a county user's scope), light and repeated."""
     st.html(wmk.page_css(wmk.Watermark.for_scope(viewer)))
@@ -241,11 +272,31 @@ def _marker_style(value: object) -> str:
     return ""
 
 
-def _num_text(v: object) -> str:
-    """Floats with 2 decimals everywhere (96.62, 100.00, 86.50): one format, no stripped zeros; missing as —."""
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return "—"
-    return f"{float(v):.2f}" if isinstance(v, float) else str(v)
+# Column names that hold scores or rates: their floats keep their decimals even when every value is whole
+# (100.00, 75.00), so one column never mixes "100" and "96.63".
+_MEASURE_WORDS = ("分", "率", "%", "指数", "权重", "比", "万元", "任务推进", "单元达标", "整改完成", "按时报送", "满意度",
+                  "上限", "下限", "进度")
+
+
+def float_digits(col: object, values: pd.Series) -> int:
+    """Decimals a float column shows: rates in percent (a '%' in the name) 1, scores and other measures 2
+    (exports.RATE_DIGITS / SCORE_DIGITS); 0 for a count column that is float only because of missing values."""
+    name = str(col)
+    if "%" in name or "％" in name:
+        return exports.RATE_DIGITS
+    if any(w in name for w in _MEASURE_WORDS):
+        return exports.SCORE_DIGITS
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    return 0 if not v.empty and bool((v == v.round()).all()) else exports.SCORE_DIGITS
+
+
+def _num_formatter(digits: int) -> Callable[[object], str]:
+    """Floats as exports rounds them (96.63, 100.00, 86.5%→86.5): one format, no stripped zeros; missing as —."""
+    def fmt(v: object) -> str:
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            return "—"
+        return exports.texts([v], digits)[0] if isinstance(v, float) else str(v)
+    return fmt
 
 
 def text_px(values: Sequence[object], label: str = "") -> int:
@@ -263,9 +314,20 @@ def name_column(values: Sequence[object], label: str = "名称") -> Any:
 
 
 def _auto_config(df: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Dates as YYYY-MM-DD (pandas turns DATE into midnight datetimes), timestamps to the minute."""
+    """Dates as YYYY-MM-DD (pandas turns DATE into midnight datetimes), timestamps to the minute; floats
+    with the decimals of float_digits (trailing zeros kept)."""
     cfg = dict(given)
     for col in df.columns:
+        if pd.api.types.is_float_dtype(df[col]):
+            fmt = f"%.{float_digits(col, df[col])}f"
+            given_col = cfg.get(col)
+            if given_col is None:
+                cfg[col] = st.column_config.NumberColumn(str(col), format=fmt)
+            elif isinstance(given_col, dict):
+                tc = given_col.get("type_config") or {}
+                if tc.get("type") == "number" and not tc.get("format"):  # a pinned / sized number column
+                    cfg[col] = {**given_col, "type_config": {**tc, "format": fmt}}
+            continue
         if col in cfg or not pd.api.types.is_datetime64_any_dtype(df[col]):
             continue
         values = df[col].dropna()
@@ -279,16 +341,41 @@ FULL_TABLE_ROWS = 40
 ROW_PX = 35
 
 
+def lead(df: pd.DataFrame, column_config: Mapping[str, Any] | None = None, *, name: str | None = None,
+         sort: str | None = None, after_name: Sequence[str] = ()) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The column a table is sorted by first, then the body's name, then `after_name` (its flag), all
+    pinned on the left: on a phone the rest scrolls sideways under them, and the name column is as wide
+    as its longest name (never cut)."""
+    cfg = dict(column_config or {})
+    front = [c for c in (sort, name, *after_name) if c and c in df.columns]
+    out = df[front + [c for c in df.columns if c not in front]]
+    for c in front:
+        given = cfg.get(c)
+        if c == name:
+            cfg[c] = name_column(out[c], c)
+        elif given is None:
+            kind = (st.column_config.NumberColumn if pd.api.types.is_numeric_dtype(out[c]) else st.column_config.TextColumn)
+            cfg[c] = kind(c, width=text_px(out[c], c), pinned=True)
+        else:
+            cfg[c] = {**given, "pinned": True} if isinstance(given, dict) else given
+    return out, cfg
+
+
 def frame(df: pd.DataFrame, *, column_config: Mapping[str, Any] | None = None, height: int | str = "auto",
-          marked: Sequence[str] = ()) -> None:
+          marked: Sequence[str] = (), name: str | None = None, sort: str | None = None,
+          after_name: Sequence[str] = ()) -> None:
     """st.dataframe with the house formatting; `marked` columns colour the marker words
-    (红旗, 蜗牛, 否决, 约谈, 边界接近, 样本不足)."""
+    (红旗, 蜗牛, 否决, 约谈, 边界接近, 样本不足); `sort`, `name` and `after_name` lead and are pinned (lead)."""
+    if name or sort:
+        df, column_config = lead(df, column_config, name=name, sort=sort, after_name=after_name)
     cols = [c for c in marked if c in df.columns]
     shown: Any = df
     if cols:
         # A Styler would print floats with six decimals; format them the way the plain table does.
-        floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
-        shown = df.style.map(_marker_style, subset=cols).format(_num_text, subset=floats)
+        shown = df.style.map(_marker_style, subset=cols)
+        for c in df.columns:
+            if pd.api.types.is_float_dtype(df[c]):
+                shown = shown.format(_num_formatter(float_digits(c, df[c])), subset=[c])
     if height == "auto" and len(df) <= FULL_TABLE_ROWS:
         # Streamlit's auto height stops at 10 rows; a ranking of 11 counties must be read without scrolling.
         height = ROW_PX * (len(df) + 1) + 3
@@ -297,13 +384,18 @@ def frame(df: pd.DataFrame, *, column_config: Mapping[str, Any] | None = None, h
 
 
 def table(df: pd.DataFrame, name: str, key: str, *, column_config: Mapping[str, Any] | None = None,
-          height: int | str = "auto", caption: str | None = None, marked: Sequence[str] = ()) -> None:
-    """A table and its xlsx download (the export is exactly what is shown, without the colours)."""
+          height: int | str = "auto", caption: str | None = None, marked: Sequence[str] = (),
+          name_col: str | None = None, sort: str | None = None, after_name: Sequence[str] = ()) -> None:
+    """A table and its xlsx download (the export is exactly what is shown, without the colours).
+    `sort` (the column the rows are ordered by), `name_col` (the body's name) and `after_name` lead,
+    pinned."""
     if df.empty:
         st.info(f"暂无{name}。")
         return
     if caption:
         st.caption(caption)
+    if name_col or sort:
+        df, column_config = lead(df, column_config, name=name_col, sort=sort, after_name=after_name)
     frame(df, column_config=column_config, height=height, marked=marked)
     download_xlsx({name[:31]: df}, name, key=f"dl_{key}")
 
@@ -338,9 +430,19 @@ def style(fig: go.Figure, height: int = 380, legend_title: str | None = None) ->
     return fig
 
 
-def bar_labels(fig: go.Figure, fmt: str = ".1f", axis: str = "x") -> go.Figure:
-    """Horizontal value labels on bars (plotly would rotate them in narrow bars)."""
-    fig.update_traces(texttemplate=f"%{{{axis}:{fmt}}}", textangle=0, textposition="auto", selector=dict(type="bar"))
+def bar_labels(fig: go.Figure, digits: int = 1, axis: str = "x", suffix: str = "") -> go.Figure:
+    """Horizontal value labels on bars (plotly would rotate them in narrow bars), written by the same
+    rounding as the tables (exports.texts), never by a d3 format that rounds its own way."""
+    bars = [t for t in fig.data if getattr(t, "type", None) == "bar"]
+    values = [pd.to_numeric(pd.Series(getattr(t, axis)), errors="coerce") for t in bars]
+    top = max([float(v.max()) for v in values if v.notna().any()] + [0.0])
+    for trace, v in zip(bars, values, strict=True):
+        trace.text = exports.texts(v, digits, suffix)
+        trace.texttemplate = "%{text}"
+        trace.textangle = 0
+        # a short (or zero) bar has no room inside: its label goes beside it instead of vanishing
+        trace.textposition = ["inside" if pd.notna(x) and x >= top * 0.15 else "outside" for x in v]
+        trace.cliponaxis = False
     return fig
 
 
@@ -350,20 +452,21 @@ def chart(fig: go.Figure, key: str, height: int = 380, legend_title: str | None 
                     width="stretch")
 
 
-def pct_cols(df: pd.DataFrame, cols: Sequence[str], digits: int = 1) -> pd.DataFrame:
-    """Rates in [0, 1] -> percentages rounded for display and export (vectorised)."""
+def pct_cols(df: pd.DataFrame, cols: Sequence[str], digits: int = exports.RATE_DIGITS) -> pd.DataFrame:
+    """Rates in [0, 1] -> percentages rounded (half up, exports.percents) for display and export."""
     out = df.copy()
     for c in cols:
         if c in out.columns:
-            out[c] = (pd.to_numeric(out[c], errors="coerce") * 100).round(digits)
+            out[c] = exports.percents(out[c], digits).to_numpy()
     return out
 
 
-def round_cols(df: pd.DataFrame, cols: Sequence[str], digits: int = 1) -> pd.DataFrame:
+def round_cols(df: pd.DataFrame, cols: Sequence[str], digits: int = exports.SCORE_DIGITS) -> pd.DataFrame:
+    """Columns rounded half up (exports.rounded) for display and export."""
     out = df.copy()
     for c in cols:
         if c in out.columns:
-            out[c] = pd.to_numeric(out[c], errors="coerce").round(digits)
+            out[c] = exports.rounded(out[c], digits).to_numpy()
     return out
 
 

@@ -364,8 +364,10 @@ def report(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """导出给报送单位的数据质量问题清单（按填报单位列出文件、行号、问题和修改方法）。"""
-    from data_quality.report import write_clerk_report_xlsx
+    from dashboards.exports import export, to_xlsx
+    from data_quality.report import clerk_report, summary
     from ingest.load import connect
+    from qinglian.security.accounts import cli_actor
 
     target = _warehouse(warehouse)
     # Read the published copy when there is one, so the export never waits on a running job.
@@ -376,12 +378,21 @@ def report(
     _writable_file(out, "清单")
     con = connect(source, read_only=True)
     try:
-        path = write_clerk_report_xlsx(con, out)
-    except OSError as exc:
-        raise UserError(f"无法写入 {out}（{os_reason(exc)}），请检查路径和权限") from exc
+        problems = clerk_report(con)
     finally:
         con.close()
-    console.print(f"已导出数据质量问题清单 → {path}")
+    # Watermarked and audited like every download from the dashboards (and like `qinglian bulletin`):
+    # the list names units and rows of discipline-inspection ledgers.
+    content = export(lambda: to_xlsx({"汇总": summary(problems), "明细": problems}), kind="xlsx",
+                     what="数据质量问题清单（命令行）", scope=cli_actor(), rows=len(problems))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_bytes(content)
+        tmp.replace(out)  # a half-written file never has the final name
+    except OSError as exc:
+        raise UserError(f"无法写入 {out}（{os_reason(exc)}），请检查路径和权限") from exc
+    console.print(f"已导出数据质量问题清单 → {out}")
 
 
 @app.command()

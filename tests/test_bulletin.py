@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -118,6 +119,11 @@ def test_cli_writes_docx_pdf_and_xlsx(written: list[Path]) -> None:
     assert all(p.stat().st_size > 5000 for p in written)
 
 
+def _half_up(x: float, step: str) -> Decimal:
+    """Rounded half up (四舍五入) on the value as printed, as every page and the bulletin round."""
+    return Decimal(repr(round(float(x), 10))).quantize(Decimal(step), rounding=ROUND_HALF_UP)
+
+
 def test_docx_names_the_flags_and_their_reasons(built: Path, written: list[Path]) -> None:
     exp = expected_flags(built, QUARTER)
     paras = _docx_text(next(p for p in written if p.suffix == ".docx"))
@@ -129,12 +135,13 @@ def test_docx_names_the_flags_and_their_reasons(built: Path, written: list[Path]
             row = e["rows"].loc[name]
             flag = "红旗" if name in e["reds"] else "蜗牛"
             para = next(p for p in paras if p.startswith(f"{name}（{flag}）"))
-            assert f"综合得分 {row.composite:.2f} 分" in para
+            # 2 decimals rounded half up (四舍五入) on the decimal value, as every page shows scores
+            assert f"综合得分 {_half_up(row.composite, '0.01')} 分" in para
             # the reasons: the indicator values with their numerators and denominators
             if pd.notna(row.rectification_rate):
-                assert f"整改完成率 {row.rectification_rate * 100:.1f}%（{int(row.issues_rectified)}/{int(row.issues_due)}）" in para
+                assert f"整改完成率 {_half_up(row.rectification_rate * 100, '0.1')}%（{int(row.issues_rectified)}/{int(row.issues_due)}）" in para
             if pd.notna(row.on_schedule_rate):
-                assert f"任务推进率 {row.on_schedule_rate * 100:.1f}%（{int(row.tasks_on_schedule)}/{int(row.tasks_active)}）" in para
+                assert f"任务推进率 {_half_up(row.on_schedule_rate * 100, '0.1')}%（{int(row.tasks_on_schedule)}/{int(row.tasks_active)}）" in para
         for name in e["vetoed"]:
             days = int(e["rows"].loc[name].max_days_overdue)
             assert re.search(rf"{name} 一票否决：有问题逾期 {days} 天未整改（超过 {VETO_DAYS} 天）", text), name

@@ -11,14 +11,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import colours, data, data_ranking, data_warnings, ui
-from dashboards.exports import count, num, pct, ratio
+from dashboards.exports import count, half_up, num, pct, percent, percents, ratio, score, scores
 
 
 def _pp_delta(cur: float | None, prev: float | None) -> str | None:
     """Change of a rate in percentage points, as st.metric delta text ('持平' when unchanged)."""
     if cur is None or prev is None or pd.isna(cur) or pd.isna(prev):
         return None
-    change = round((cur - prev) * 100, 1)
+    # the difference of the two percentages as shown, so the card adds up
+    change = round(percent(cur) - percent(prev), 1)
     return "持平" if change == 0 else f"{change:+.1f} 个百分点"
 
 
@@ -59,7 +60,7 @@ def _points(src: data.Source, q: str, detail: pd.DataFrame) -> None:
             flag = "，:red[**红旗**]" if r.flag == "红旗" else "，:orange[**蜗牛**]" if r.flag == "蜗牛" else ""
             total = f"（共 {int(r.bodies_ranked)} 个）" if pd.notna(r.bodies_ranked) else ""
             lines.append((f"{ui.md(r.body_name)}：{label}组第 {int(r['rank'])} 名{total}，"
-                          f"综合得分 {r.composite_score:.2f}{flag}", "p2_ranking.py", ":material/flag:"))
+                          f"综合得分 {score(r.composite_score)}{flag}", "p2_ranking.py", ":material/flag:"))
             continue
         reds, snails = g[g.flag == "红旗"], g[g.flag == "蜗牛"]
         lines.append((f"{label}　:red[**红旗**] {_names(reds.body_name)}　:orange[**蜗牛**] {_names(snails.body_name)}",
@@ -96,15 +97,19 @@ def _points(src: data.Source, q: str, detail: pd.DataFrame) -> None:
             ui.page_link(page, label, icon)
 
 
-def _ranking(rk: pd.DataFrame, label: str, key: str, height: int) -> None:
-    """A compact ranking: rank, name (pinned, never cut), flag beside it, score (2 decimals), markers."""
+def _ranking(rk: pd.DataFrame, label: str, key: str, height: int, single: set[tuple[str, str, str]]) -> None:
+    """A compact ranking: rank, name (pinned, never cut), flag beside it, score (2 decimals), markers
+    (并列, 否决, 约谈, 边界接近, and 单项指标 for a flag that rests on one indicator with data)."""
     if rk.empty:
         return
     ties = data_ranking.tie_label(rk)
+    one = pd.Series([(g, b, q) in single for g, b, q in zip(rk.body_group, rk.body_code, rk.quarter, strict=True)],
+                    index=rk.index) & rk.flag.notna()
     marks = [("、".join(x for x in parts if x)) for parts in zip(
-        ties, ui.yes(rk.veto, "否决"), ui.yes(rk.talk_required, "约谈"), ui.yes(rk.near_tie, "边界接近"), strict=True)]
+        ties, ui.yes(rk.veto, "否决"), ui.yes(rk.talk_required, "约谈"), ui.yes(rk.near_tie, "边界接近"),
+        ui.yes(one, "单项指标"), strict=True)]
     show = pd.DataFrame({"名次": rk["rank"].astype("Int64"), label: rk.body_name, "旗帜": rk.flag.fillna(""),
-                         "综合得分": rk.composite_score.round(2), "标记": marks})
+                         "综合得分": scores(rk.composite_score), "标记": marks})
     st.markdown(f"**{label}排名**")
     ui.frame(show, marked=["旗帜", "标记"], height=height,
              column_config={label: ui.name_column(show[label], label),
@@ -132,14 +137,21 @@ def render() -> None:
     rows = max(len(counties), 1)
     height = min(ui.ROW_PX * (rows + 1) + 3, 350)  # the rankings end above the fold at 1440×900
     if src.county is None:
+        single = data_ranking.one_indicator_flags(data_ranking.contributions(detail))
         left, right = st.columns(2)
         with left:
-            _ranking(counties, "县区", "ov_rank_county", height)
+            _ranking(counties, "县区", "ov_rank_county", height, single)
         with right:
-            _ranking(depts, "市直部门", "ov_rank_dept", height)
+            _ranking(depts, "市直部门", "ov_rank_dept", height, single)
         rule = data_ranking.tie_break_rule(src)
         if rule:
             st.caption(f"并列：综合得分相同的对象标“并列”，{ui.md(rule)}。")
+        both = pd.concat([counties, depts])
+        lone = [n for g, b, qq, n, f in zip(both.body_group, both.body_code, both.quarter, both.body_name, both.flag,
+                                            strict=True) if (g, b, qq) in single and pd.notna(f)]
+        if lone:
+            st.warning("以下对象的旗帜只依据 1 项有数据的指标（其余指标缺项）：" + "、".join(ui.md(n) for n in lone) +
+                       "。详见“红旗/蜗牛榜”的缺项指标。")
 
     sat = data.satisfaction_overall(src)
     st.markdown("##### 核心指标（较上季度）")
@@ -160,7 +172,7 @@ def render() -> None:
     if not sat.empty:
         s_last = sat.iloc[-1]
         s_prev = sat.iloc[-2] if len(sat) > 1 else None
-        delta = None if s_prev is None else f"{s_last.satisfaction_index - s_prev.satisfaction_index:+.2f}"
+        delta = None if s_prev is None else f"{half_up(s_last.satisfaction_index, 2) - half_up(s_prev.satisfaction_index, 2):+.2f}"
         cols[4].metric("满意度指数", num(s_last.satisfaction_index, 2), delta, **_colour(delta),
                        help=f"{s_last.wave}年度测评：满意率 {pct(s_last.satisfaction_rate)}，受访 {int(s_last.respondents)} 人",
                        border=True)
@@ -178,7 +190,7 @@ def render() -> None:
         present = [c for c in rate_cols if c in hb.columns]
         long = hb.melt(id_vars="quarter", value_vars=present, var_name="指标", value_name="比率").dropna()
         long["指标"] = long["指标"].map(rate_cols)
-        long["比率(%)"] = (long["比率"] * 100).round(1)
+        long["比率(%)"] = percents(long["比率"]).to_numpy()
         fig = px.line(long, x="quarter", y="比率(%)", color="指标", markers=True,
                       labels={"quarter": "季度"}, range_y=[0, 105], color_discrete_sequence=colours.SERIES)
         fig.update_traces(hovertemplate="%{fullData.name}<br>%{x}：%{y:.1f}%<extra></extra>")
@@ -216,6 +228,7 @@ def render() -> None:
         half = ui.CHART_ROWS // 2
         shown = pd.concat([rk.head(half), rk.tail(half)])
         st.caption(f"图中显示得分最高和最低的各 {half} 个县区（共 {len(rk)} 个），完整排名见下表。")
+    shown = shown.assign(composite_score=scores(shown.composite_score).to_numpy())  # rounded as the table is
     fig3 = px.bar(shown.sort_values("composite_score"), x="composite_score", y="body_name", orientation="h",
                   color="旗帜", text="composite_score", color_discrete_map=ui.FLAG_COLOURS,
                   category_orders={"旗帜": ["红旗", "无", "蜗牛"]},
@@ -223,15 +236,16 @@ def render() -> None:
     fig3.update_traces(hovertemplate="%{y}：%{x:.2f} 分<extra></extra>")
     fig3.update_yaxes(categoryorder="total ascending")  # colour traces would otherwise regroup the rows
     if len(rk) > 1:  # a county user's single bar says nothing the table does not
-        ui.chart(ui.bar_labels(fig3, ".2f"), key="county_bar", height=max(220, 80 + 36 * len(shown)), legend_title="旗帜")
+        ui.chart(ui.bar_labels(fig3, 2), key="county_bar", height=max(220, 80 + 36 * len(shown)), legend_title="旗帜")
     show = pd.DataFrame({
-        "综合得分": rk.composite_score.round(2), "排名": rk["rank"], "县区": rk.body_name, "旗帜": rk.flag.fillna(""),
-        "任务推进": rk.task_score.round(2), "单元达标": rk.coverage_score.round(2),
-        "整改完成": rk.rectification_score.round(2), "满意度": rk.satisfaction_score.round(2),
+        "综合得分": scores(rk.composite_score), "排名": rk["rank"], "县区": rk.body_name, "旗帜": rk.flag.fillna(""),
+        "任务推进": scores(rk.task_score), "单元达标": scores(rk.coverage_score),
+        "整改完成": scores(rk.rectification_score), "满意度": scores(rk.satisfaction_score),
         "缺项指标": rk.missing_indicators.map(data.missing_labels),
     })
-    ui.table(show, f"县区比较_{q}", key="overview_counties", marked=["旗帜"],
-             column_config={"县区": ui.name_column(show["县区"], "县区"),
+    ui.table(show, f"县区比较_{q}", key="overview_counties", marked=["旗帜"], sort="排名", name_col="县区",
+             after_name=["旗帜", "综合得分"],
+             column_config={"排名": st.column_config.NumberColumn("排名", width=48),
                             "综合得分": st.column_config.NumberColumn("综合得分", format="%.2f")})
 
 

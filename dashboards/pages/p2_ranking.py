@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import data, data_ranking, ui
-from dashboards.exports import num, rank_change_text
+from dashboards.exports import rank_change_text, score, scores
 
 
 def _markers(rk: pd.DataFrame, single: set[tuple[str, str, str]]) -> pd.Series:
@@ -29,16 +29,16 @@ def _ranking_table(rk: pd.DataFrame, single: set[tuple[str, str, str]]) -> pd.Da
         "排名": rk["rank"].astype("Int64"),
         "名称": rk.body_name,
         "旗帜": rk.flag.fillna(""),
-        "综合得分": rk.composite_score.round(2),
+        "综合得分": scores(rk.composite_score),
         "标记": _markers(rk, single),
-        "距分界线(分)": rk.margin.round(2),
+        "距分界线(分)": scores(rk.margin),
         "缺项指标": rk.missing_indicators.map(data.missing_labels),
         "变化": rk.rank_change.map(rank_change_text),
-        "任务推进": rk.task_score.round(2),
-        "单元达标": rk.coverage_score.round(2),
-        "整改完成": rk.rectification_score.round(2),
-        "按时报送": rk.timeliness_score.round(2),
-        "满意度": rk.satisfaction_score.round(2),
+        "任务推进": scores(rk.task_score),
+        "单元达标": scores(rk.coverage_score),
+        "整改完成": scores(rk.rectification_score),
+        "按时报送": scores(rk.timeliness_score),
+        "满意度": scores(rk.satisfaction_score),
     })
 
 
@@ -56,13 +56,13 @@ def _drill(src: data.Source, rk: pd.DataFrame, group: str, quarter: str) -> None
     if body is None:
         return
     row = rk[rk.body_code == body].iloc[0]
-    st.markdown(f"**{ui.md(names[body])}** · {data.quarter_label(quarter)} · 综合得分 **{num(row.composite_score, 2)}** · "
+    st.markdown(f"**{ui.md(names[body])}** · {data.quarter_label(quarter)} · 综合得分 **{score(row.composite_score)}** · "
                 f"第 {int(row['rank'])} 名 · 规则版本 {row.rules_version}")
     bd = data.breakdown(body, group, quarter, src)
     if bd.empty:
         ui.empty("得分构成")
     else:
-        bd = ui.round_cols(bd, ["得分", "实际权重", "加权得分"], 2)
+        bd = ui.round_cols(bd, ["得分", "实际权重", "加权得分"])
         if not bd["状态"].astype(bool).any():
             bd = bd.drop(columns="状态")
         ui.table(bd, f"得分构成_{names[body]}_{quarter}", key="breakdown",
@@ -128,14 +128,14 @@ def render() -> None:
         st.warning("以下对象的旗帜只依据 1 项有数据的指标：" + "、".join(ui.md(n) for n in flagged_one["名称"]) +
                    "（其余指标缺项，见“缺项指标”列）。")
     ui.table(table, f"红旗蜗牛榜_{data.GROUP_LABELS[group]}_{quarter}", key="ranking",
-             marked=["旗帜", "标记"], caption="；".join(notes) or None,
-             column_config={"名称": ui.name_column(table["名称"]),
-                            "排名": st.column_config.NumberColumn("排名", width=48),
+             marked=["旗帜", "标记"], caption="；".join(notes) or None, sort="排名", name_col="名称", after_name=["旗帜"],
+             column_config={"排名": st.column_config.NumberColumn("排名", width=48),
                             "旗帜": st.column_config.TextColumn("旗帜", width=56),
                             "综合得分": st.column_config.NumberColumn("综合得分", format="%.2f", width=80),
                             "标记": st.column_config.TextColumn("标记", width=ui.text_px(table["标记"], "标记")),
                             "缺项指标": st.column_config.TextColumn("缺项指标", width=ui.text_px(table["缺项指标"], "缺项指标"))})
-    fig = px.bar(rk, x="body_name", y="composite_score", color=rk.flag.fillna("无"),
+    bars = rk.assign(composite_score=scores(rk.composite_score).to_numpy())  # rounded as the table is
+    fig = px.bar(bars, x="body_name", y="composite_score", color=bars.flag.fillna("无"),
                  color_discrete_map=ui.FLAG_COLOURS, text="composite_score",
                  category_orders={"color": ["红旗", "无", "蜗牛"]},
                  labels={"body_name": "", "composite_score": "综合得分", "color": "旗帜"})
@@ -143,7 +143,7 @@ def render() -> None:
     fig.update_layout(yaxis_range=[0, 105])
     if len(rk) > 1:  # a county user's single bar says nothing the table does not
         # Labels only while they fit; with hundreds of bodies the bars show the distribution.
-        ui.chart(ui.bar_labels(fig, ".2f", axis="y") if len(rk) <= 40 else fig, key="rank_bar", height=320)
+        ui.chart(ui.bar_labels(fig, 2, axis="y") if len(rk) <= 40 else fig, key="rank_bar", height=320)
 
     _drill(src, rk, group, quarter)
 

@@ -6,10 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import colours, data, ui
+from dashboards.exports import scores
 
 GRADES = ["优秀", "良好", "合格", "不合格"]
-GRADE_COLOURS = {"优秀": "#C0392B", "良好": "#2E86C1", "合格": "#28B463", "不合格": "#7F8C8D"}
+# red means 红旗 and nothing else (dashboards/colours.py)
+GRADE_COLOURS = {"优秀": colours.SERIES[1], "良好": colours.SERIES[0], "合格": colours.SERIES[3], "不合格": colours.GREY}
 
 
 def render() -> None:
@@ -29,17 +31,20 @@ def render() -> None:
         ui.empty(f"{data.GROUP_LABELS[group]}年度考核")
         return
     base = pd.DataFrame({
-        "排名": a["rank"].astype("Int64"), "名称": a.body_name, "年度得分": a.annual_score.round(2), "等次": a.grade,
+        "排名": a["rank"].astype("Int64"), "名称": a.body_name, "年度得分": scores(a.annual_score), "等次": a.grade,
         "红旗(面)": a.red_flags.astype("Int64"), "蜗牛(只)": a.snails.astype("Int64"),
         "一票否决": ui.yes(a.veto, "否决"),
     })
     extra = a.drop(columns=["body_code", "body_name", "annual_score", "rank", "grade", "red_flags", "snails", "veto",
                             "rules_version", "grade_note", "excellent_places", "group_size"])
-    extra = extra.dropna(axis=1, how="all").round(2)
+    extra = extra.dropna(axis=1, how="all")
+    extra = ui.round_cols(extra, [c for c in extra.columns if pd.api.types.is_float_dtype(extra[c])])
     table = pd.concat([base, extra], axis=1)
     table["规则版本"] = a.rules_version
     ui.table(table, f"年度考核_{data.GROUP_LABELS[group]}_{year}", key="annual", marked=["一票否决"],
-             caption="“Qn得分”为各季度综合得分，“(年均)”为全年各季度指标得分的平均。")
+             caption="“Qn得分”为各季度综合得分，“(年均)”为全年各季度指标得分的平均。",
+             column_config={"排名": st.column_config.NumberColumn("排名", width=48, pinned=True),
+                            "名称": ui.name_column(table["名称"])})
 
     st.markdown("##### 等次分布与优秀名额")
     if src.county is not None:
@@ -48,7 +53,7 @@ def render() -> None:
     counts = a.grade.value_counts().reindex(GRADES, fill_value=0)
     quota = int(a.excellent_places.iloc[0])  # the warehouse's count: floor(quota × group size), at least 1
     fig = go.Figure(go.Bar(x=GRADES, y=counts.values, text=counts.values, marker_color=[GRADE_COLOURS[g] for g in GRADES],
-                           name="实际"))
+                           name="实际", hovertemplate="%{x}：%{y} 个<extra></extra>"))
     fig.add_hline(y=quota, line_dash="dash", line_color=ui.GREY,
                   annotation_text=f"优秀名额上限 {quota} 个", annotation_position="top left")
     fig.update_layout(yaxis_title="个数", xaxis_title="等次", showlegend=False)

@@ -6,11 +6,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboards import data, ui
-from dashboards.exports import pct, ratio
+from dashboards import colours, data, ui
+from dashboards.exports import pct, percents, ratio
 
 STATUS_ORDER = ["已完成", "按序推进", "滞后", "未启动", "未报送"]
-STATUS_COLOURS = {"已完成": "#28B463", "按序推进": "#2E86C1", "滞后": "#D68910", "未启动": "#7F8C8D", "未报送": "#C0392B"}
+# red means 红旗 only (dashboards/colours.py): 未报送 is the darkest neutral, 滞后 the snail's amber.
+STATUS_COLOURS = {"已完成": colours.SERIES[1], "按序推进": colours.SERIES[0], "滞后": colours.SNAIL, "未启动": colours.NO_FLAG,
+                  "未报送": colours.SERIES[5]}
 
 
 def render() -> None:
@@ -45,16 +47,18 @@ def render() -> None:
             fig = px.bar(area, y="area", x="n", color="status", orientation="h",
                          category_orders={"status": STATUS_ORDER}, color_discrete_map=STATUS_COLOURS,
                          labels={"area": "", "n": "任务数（项）", "status": "状态"})
+            fig.update_traces(hovertemplate="%{y}<br>%{fullData.name}：%{x} 项<extra></extra>")
             ui.chart(fig, key="tasks_area", height=max(260, 80 + 40 * area.area.nunique()))
     with right:
         st.markdown("##### 各牵头单位推进率")
         k = kpi.assign(名称=kpi.owner_code.map(names).fillna(kpi.owner_code),
                        组别=kpi.owner_group.map(data.GROUP_LABELS).fillna(kpi.owner_group),
-                       推进率=(kpi.on_schedule_rate * 100).round(1))
+                       推进率=percents(kpi.on_schedule_rate).to_numpy())
         k = ui.chart_rows(k, "推进率", what="推进率").sort_values("推进率")
         fig2 = px.bar(k, y="名称", x="推进率", color="组别", orientation="h", text="推进率",
                       labels={"名称": "", "推进率": "任务推进率(%)"}, range_x=[0, 110])
-        ui.chart(ui.bar_labels(fig2), key="tasks_owner", height=max(260, 80 + 28 * len(k)))
+        fig2.update_traces(hovertemplate="%{y}（%{fullData.name}）：%{text}<extra></extra>")
+        ui.chart(ui.bar_labels(fig2, 1, suffix="%"), key="tasks_owner", height=max(260, 80 + 28 * len(k)))
 
     st.markdown("##### 督办清单（滞后、未启动、未报送）")
     if lag.empty:
@@ -68,7 +72,7 @@ def render() -> None:
             "填报日期": lag.report_date, "报送文件": lag.file_path, "工作表": lag.sheet,
             "行号": lag.row_number.astype("Int64"),
         })
-        ui.table(show, f"督办清单_{quarter}", key="lagging", column_config={
+        ui.table(show, f"督办清单_{quarter}", key="lagging", sort="滞后天数", name_col="牵头单位", column_config={
             "任务名称": st.column_config.TextColumn("任务名称", width="large"), **ui.lineage_config()},
             caption="按滞后天数从多到少排列；未报送的任务没有报送文件行。")
 
@@ -76,11 +80,12 @@ def render() -> None:
     table = pd.DataFrame({
         "牵头单位": kpi.owner_code.map(names).fillna(kpi.owner_code),
         "组别": kpi.owner_group.map(data.GROUP_LABELS).fillna(kpi.owner_group),
-        "在办任务": kpi.tasks_active, "按序推进": kpi.tasks_on_schedule, "推进率(%)": (kpi.on_schedule_rate * 100).round(1),
-        "到期任务": kpi.tasks_due, "已完成": kpi.tasks_completed, "完成率(%)": (kpi.completion_rate * 100).round(1),
-        "应报送": kpi.reports_due, "按时报送": kpi.reports_on_time, "按时报送率(%)": (kpi.timeliness_rate * 100).round(1),
+        "在办任务": kpi.tasks_active, "按序推进": kpi.tasks_on_schedule, "推进率(%)": percents(kpi.on_schedule_rate).to_numpy(),
+        "到期任务": kpi.tasks_due, "已完成": kpi.tasks_completed, "完成率(%)": percents(kpi.completion_rate).to_numpy(),
+        "应报送": kpi.reports_due, "按时报送": kpi.reports_on_time, "按时报送率(%)": percents(kpi.timeliness_rate).to_numpy(),
     }).sort_values(["组别", "推进率(%)"])
-    ui.table(table, f"任务指标_{quarter}", key="task_kpi")
+    ui.table(table, f"任务指标_{quarter}", key="task_kpi", sort="推进率(%)", name_col="牵头单位",
+             caption="按组别、推进率从低到高排列。")
 
 
 render()

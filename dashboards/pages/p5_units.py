@@ -6,7 +6,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, exports, ui
+from dashboards.exports import percents
 
 TYPE_ORDER = ["机关", "学校", "医院", "企业", "工程", "村居"]
 
@@ -18,13 +19,13 @@ def _coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
         "区划": allt.region_name.values, "区划代码": allt.region_code.values,
         "登记单元": allt.units_registered.values, "已启动": allt.units_started.values,
         "已达标": allt.units_standard.values, "示范": allt.units_model.values,
-        "达标率(%)": (allt.coverage_rate * 100).round(1).values, "启动率(%)": (allt.start_rate * 100).round(1).values,
-        "示范率(%)": (allt.model_rate * 100).round(1).values,
+        "达标率(%)": percents(allt.coverage_rate).values, "启动率(%)": percents(allt.start_rate).values,
+        "示范率(%)": percents(allt.model_rate).values,
     })
     by_type = cov[cov.unit_type != "全部"].pivot_table(index="region_code", columns="unit_type", values="coverage_rate",
                                                        aggfunc="first")
-    by_type = (by_type.reindex(columns=[t for t in TYPE_ORDER if t in by_type.columns]
-                               + [t for t in by_type.columns if t not in TYPE_ORDER]) * 100).round(1)
+    by_type = by_type.reindex(columns=[t for t in TYPE_ORDER if t in by_type.columns]
+                              + [t for t in by_type.columns if t not in TYPE_ORDER]).apply(percents)
     by_type.columns = [f"{t}达标率(%)" for t in by_type.columns]
     return out.merge(by_type, left_on="区划代码", right_index=True, how="left")
 
@@ -38,9 +39,12 @@ def _heatmap(cov: pd.DataFrame, key: str) -> None:
     if m.empty:
         return
     m = m.reindex(columns=[t for t in TYPE_ORDER if t in m.columns] + [t for t in m.columns if t not in TYPE_ORDER])
-    z = (m * 100).round(1)
-    fig = px.imshow(z, text_auto=True, aspect="auto", color_continuous_scale="RdYlGn", zmin=0, zmax=100,
-                    labels={"x": "单元类型", "y": "", "color": "达标率(%)"})
+    z = m.apply(percents)
+    fig = px.imshow(z, aspect="auto", color_continuous_scale="RdYlGn", zmin=0, zmax=100,
+                    labels={"x": "单元类型", "y": "区划", "color": "达标率(%)"})
+    # the cell text and the hover from the same rounding as the table (80.0, not 80)
+    text = [exports.texts(row, 1) for row in z.to_numpy()]
+    fig.update_traces(text=text, texttemplate="%{text}", hovertemplate="%{y} · %{x}：%{text}%<extra></extra>")
     ui.chart(fig, key=key, height=max(240, 80 + 40 * len(z)))
 
 
@@ -50,7 +54,7 @@ def _level_block(src: data.Source, quarter: str, parent: str, label: str, key: s
         st.info(f"{label}下没有清廉单元数据。")
         return cov
     _heatmap(cov, key=f"heat_{key}")
-    ui.table(_coverage_table(cov), f"清廉单元_{label}_{quarter}", key=f"cov_{key}")
+    ui.table(_coverage_table(cov), f"清廉单元_{label}_{quarter}", key=f"cov_{key}", name_col="区划")
     return cov
 
 
@@ -68,7 +72,7 @@ def render() -> None:
             ui.empty("清廉单元")
             return
         _heatmap(counties, key="heat_counties")
-        ui.table(_coverage_table(counties), f"清廉单元_县区_{quarter}", key="cov_counties")
+        ui.table(_coverage_table(counties), f"清廉单元_县区_{quarter}", key="cov_counties", name_col="区划")
         county_codes = sorted(counties.region_code.unique())
         county = ui.filter_select("下钻：选择县区", county_codes, format_func=lambda c: names.get(c, c), key="units_county")
     else:

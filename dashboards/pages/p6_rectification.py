@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import data, ui
-from dashboards.exports import pct, ratio
+from dashboards.exports import pct, percents, ratio
 
 
 def render() -> None:
@@ -38,22 +38,24 @@ def render() -> None:
         st.markdown("##### 各对象整改完成率")
         k = kpi.assign(名称=kpi.body_code.map(names).fillna(kpi.body_code),
                        组别=kpi.body_group.map(data.GROUP_LABELS).fillna(kpi.body_group),
-                       完成率=(kpi.rectification_rate * 100).round(1)).dropna(subset=["完成率"])
+                       完成率=percents(kpi.rectification_rate).to_numpy()).dropna(subset=["完成率"])
         k = ui.chart_rows(k, "完成率", what="整改完成率").sort_values("完成率")
         if k.empty:
             st.info("本季度没有到期的整改问题。")
         else:
             fig = px.bar(k, y="名称", x="完成率", color="组别", orientation="h", text="完成率",
                          labels={"名称": "", "完成率": "整改完成率(%)"}, range_x=[0, 110])
-            ui.chart(ui.bar_labels(fig), key="rect_bodies", height=max(260, 80 + 28 * len(k)))
+            fig.update_traces(hovertemplate="%{y}（%{fullData.name}）：%{text}<extra></extra>")
+            ui.chart(ui.bar_labels(fig, 1, suffix="%"), key="rect_bodies", height=max(260, 80 + 28 * len(k)))
     with right:
         st.markdown("##### 整改完成率趋势")
         tr = data.rect_trend(src)
         if not tr.empty:
             tr = tr.assign(组别=tr.body_group.map(data.GROUP_LABELS).fillna(tr.body_group),
-                           完成率=(tr.issues_rectified / tr.issues_due.where(tr.issues_due > 0) * 100).round(1))
+                           完成率=percents(tr.issues_rectified / tr.issues_due.where(tr.issues_due > 0)).to_numpy())
             fig2 = px.line(tr, x="quarter", y="完成率", color="组别", markers=True,
                            labels={"quarter": "季度", "完成率": "整改完成率(%)"}, range_y=[0, 105])
+            fig2.update_traces(hovertemplate="%{fullData.name}<br>%{x}：%{y:.1f}%<extra></extra>")
             ui.chart(fig2, key="rect_trend")
 
     st.markdown("##### 逾期未整改问题台账")
@@ -71,7 +73,8 @@ def render() -> None:
             "整改状态": overdue.status, "报送文件": overdue.file_path, "工作表": overdue.sheet,
             "行号": overdue.row_number.astype("Int64"),
         })
-        ui.table(show, f"逾期未整改台账_{quarter}", key="overdue", marked=["一票否决"],
+        ui.table(show, f"逾期未整改台账_{quarter}", key="overdue", marked=["一票否决"], sort="逾期天数",
+                 name_col="责任对象", after_name=["一票否决"],
                  column_config={"问题描述": st.column_config.TextColumn("问题描述", width="large"), **ui.lineage_config()},
                  caption="按逾期天数从多到少排列。")
 
@@ -79,11 +82,12 @@ def render() -> None:
     table = pd.DataFrame({
         "责任对象": kpi.body_code.map(names).fillna(kpi.body_code),
         "组别": kpi.body_group.map(data.GROUP_LABELS).fillna(kpi.body_group),
-        "到期问题": kpi.issues_due, "已整改": kpi.issues_rectified, "整改完成率(%)": (kpi.rectification_rate * 100).round(1),
-        "按期整改": kpi.issues_on_time, "按期整改率(%)": (kpi.on_time_rate * 100).round(1),
+        "到期问题": kpi.issues_due, "已整改": kpi.issues_rectified, "整改完成率(%)": percents(kpi.rectification_rate).to_numpy(),
+        "按期整改": kpi.issues_on_time, "按期整改率(%)": percents(kpi.on_time_rate).to_numpy(),
         "逾期未整改": kpi.overdue_open, "最长逾期天数": kpi.max_days_overdue,
     }).sort_values(["组别", "整改完成率(%)"])
-    ui.table(table, f"整改指标_{quarter}", key="rect_kpi")
+    ui.table(table, f"整改指标_{quarter}", key="rect_kpi", sort="整改完成率(%)", name_col="责任对象",
+             caption="按组别、整改完成率从低到高排列。")
 
 
 render()

@@ -7,7 +7,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, exports, ui
+from dashboards.exports import percents, scores
 
 INSUFFICIENT = "样本不足"
 
@@ -29,19 +30,31 @@ def _interval_chart(df: pd.DataFrame, value: str, low: str, high: str, title: st
         part = d[mask]
         if part.empty:
             continue
-        v = part[value] * scale
+        v = percents(part[value]) if scale == 100 else scores(part[value])  # as the table rounds
+        labels = exports.texts(v, 1 if scale == 100 else 2)
         fig.add_scatter(
             x=v, y=part.region_name, mode="markers+text", name=name, marker=dict(size=11, color=colour),
-            text=[f"{x:.1f}{suffix}" for x in v],
+            text=[f"{x}{suffix}" for x in labels], customdata=labels,
             textposition="top center",
             error_x=dict(type="data", symmetric=False, array=(part[high] - part[value]) * scale,
                          arrayminus=(part[value] - part[low]) * scale, color=colour, thickness=1.5, width=6),
-            hovertemplate="%{y}: %{x:.1f}<extra></extra>",
+            hovertemplate=f"%{{y}}：%{{customdata}}{'%' if scale == 100 else ''}{suffix}<extra></extra>",
         )
     # One order for both traces (by value), and head-room above the top row for its label.
     fig.update_yaxes(categoryorder="array", categoryarray=list(d.region_name), range=[-0.6, len(d) - 0.2])
     fig.update_layout(xaxis_title=title, xaxis_range=list(rng), yaxis_title="")
     ui.chart(fig, key=key, height=max(260, 90 + 42 * len(d)))
+
+
+def _question_labels(shown: pd.DataFrame, src: data.Source) -> dict[str, str]:
+    """Q3 -> 'Q3 对政务服务便民高效情况的评价' (the questionnaire's wording, marts.dim_survey_questions);
+    the number alone for a question the questionnaire does not list."""
+    texts = data.survey_question_texts(src)
+    labels = {}
+    for q, n in zip(shown.question, shown.question_no, strict=True):
+        code = f"Q{int(n)}" if pd.notna(n) else str(q)
+        labels[q] = f"{code} {texts[q]}" if texts.get(q) else code
+    return labels
 
 
 def _questions(wave: str, regions: pd.Series, src: data.Source) -> None:
@@ -52,28 +65,33 @@ def _questions(wave: str, regions: pd.Series, src: data.Source) -> None:
     top = qs[qs.level_rank == qs.level_rank.min()]
     shown = pd.concat([top, qs[qs.region_code.isin(regions) & ~qs.region_code.isin(top.region_code)]])
     st.markdown("##### 分题满意度指数")
-    labels = {q: f"第{int(n)}题" if pd.notna(n) else str(q) for q, n in zip(shown.question, shown.question_no, strict=True)}
+    labels = _question_labels(shown, src)
     order = [labels[q] for q in shown.sort_values("question_no").question.drop_duplicates()]
+    index = scores(shown.satisfaction_index)  # an index is a score: 2 decimals, as on the overview
     # An insufficient sample is printed with a *, as in the table below.
-    text = shown.satisfaction_index.round(1).astype(str).where(shown.sample_sufficient.astype(bool),
-                                                                 shown.satisfaction_index.round(1).astype(str) + "*")
-    grid = shown.assign(题目=shown.question.map(labels), 文本=text)
-    z = grid.pivot_table(index="region_name", columns="题目", values="satisfaction_index", aggfunc="first", sort=False)
-    t = grid.pivot_table(index="region_name", columns="题目", values="文本", aggfunc="first", sort=False)
-    z, t = z.reindex(columns=order), t.reindex(columns=order)
-    fig = px.imshow(z.round(1), aspect="auto", color_continuous_scale="RdYlGn", zmin=50, zmax=100,
-                    labels={"x": "题目", "y": "", "color": "满意度指数"})
-    fig.update_traces(text=t.values, texttemplate="%{text}")
-    ui.chart(fig, key="sat_questions", height=max(240, 80 + 36 * len(z)))
-    st.caption(f"带 \\* 的格为样本不足（该题有效回答少于{_min_sample(shown)}个）。题目编号与问卷模板一致（Q1…Q10）。")
+    text = pd.Series(exports.texts(index, 2), index=shown.index)
+    text = text.where(shown.sample_sufficient.astype(bool), text + "*")
+    grid = shown.assign(题目=shown.question.map(labels), 指数=index.to_numpy(), 文本=text)
+    # One row per question (its wording is long), one column per region.
+    z = grid.pivot_table(index="题目", columns="region_name", values="指数", aggfunc="first", sort=False)
+    t = grid.pivot_table(index="题目", columns="region_name", values="文本", aggfunc="first", sort=False)
+    regions_order = list(dict.fromkeys(grid.region_name))
+    z, t = z.reindex(index=order, columns=regions_order), t.reindex(index=order, columns=regions_order)
+    fig = px.imshow(z, aspect="auto", color_continuous_scale="RdYlGn", zmin=50, zmax=100,
+                    labels={"x": "区划", "y": "题目", "color": "满意度指数"})
+    fig.update_traces(text=t.values, texttemplate="%{text}", hovertemplate="%{x} · %{y}<br>满意度指数 %{text}<extra></extra>")
+    fig.update_xaxes(side="top", title_text="")
+    fig.update_yaxes(title_text="")
+    ui.chart(fig, key="sat_questions", height=max(260, 90 + 34 * len(z)))
+    st.caption(f"带 \\* 的格为样本不足（该题有效回答少于{_min_sample(shown)}个）。题目编号与问卷模板一致（Q1…Q{len(order)}）。")
     table = pd.DataFrame({
         "区划": shown.region_name, "题目": shown.question.map(labels), "有效回答": shown.valid_answers,
-        "满意率(%)": (shown.satisfaction_rate * 100).round(1), "满意度指数": shown.satisfaction_index.round(1),
-        "指数下限": shown.index_ci_low.round(1), "指数上限": shown.index_ci_high.round(1),
+        "满意率(%)": percents(shown.satisfaction_rate).to_numpy(), "满意度指数": index.to_numpy(),
+        "指数下限": scores(shown.index_ci_low).to_numpy(), "指数上限": scores(shown.index_ci_high).to_numpy(),
         "样本": shown.sample_sufficient.astype(bool).map({True: "充足", False: INSUFFICIENT}),
     })
     with st.expander("分题明细表"):
-        ui.table(table, f"分题满意度_{wave}", key="sat_q_table", marked=["样本"])
+        ui.table(table, f"分题满意度_{wave}", key="sat_q_table", marked=["样本"], name_col="区划")
 
 
 def render() -> None:
@@ -106,13 +124,13 @@ def render() -> None:
         st.warning(f"{INSUFFICIENT}：" + "、".join(map(ui.md, w[insufficient].region_name)) + f"（有效受访者少于{_min_sample(w)}人，结果仅供参考，不参与排名）")
     table = pd.DataFrame({
         "区划": w.region_name, "层级": w.region_level, "受访人数": w.respondents, "有效回答": w.valid_answers,
-        "满意回答": w.satisfied_answers, "满意率(%)": (w.satisfaction_rate * 100).round(1),
-        "满意率下限(%)": (w.rate_ci_low * 100).round(1), "满意率上限(%)": (w.rate_ci_high * 100).round(1),
-        "满意度指数": w.satisfaction_index.round(1), "指数下限": w.index_ci_low.round(1),
-        "指数上限": w.index_ci_high.round(1),
+        "满意回答": w.satisfied_answers, "满意率(%)": percents(w.satisfaction_rate).to_numpy(),
+        "满意率下限(%)": percents(w.rate_ci_low).to_numpy(), "满意率上限(%)": percents(w.rate_ci_high).to_numpy(),
+        "满意度指数": scores(w.satisfaction_index).to_numpy(), "指数下限": scores(w.index_ci_low).to_numpy(),
+        "指数上限": scores(w.index_ci_high).to_numpy(),
         "样本": w.sample_sufficient.fillna(False).astype(bool).map({True: "充足", False: INSUFFICIENT}),
     })
-    ui.table(table, f"满意度_{wave}", key="sat_table", marked=["样本"])
+    ui.table(table, f"满意度_{wave}", key="sat_table", marked=["样本"], name_col="区划")
     _questions(wave, view.region_code, src)
 
 

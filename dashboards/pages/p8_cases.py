@@ -7,8 +7,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import data, ui
-from dashboards.exports import count, num, pct
+from dashboards import data, exports, ui
+from dashboards.exports import count, num, pct, percents, rounded
 
 FORMS = {"form1": "第一种形态", "form2": "第二种形态", "form3": "第三种形态", "form4": "第四种形态"}
 # Short headers so the table fits the page; the units are in the caption.
@@ -55,6 +55,7 @@ def render() -> None:
         st.markdown("##### 各季度立案（当季增量）")
         fig = px.bar(top, x="quarter", y="cases_filed", color="region_name", labels={"quarter": "季度",
                      "cases_filed": "立案(件)", "region_name": "区划"})
+        fig.update_traces(hovertemplate="%{fullData.name} · %{x}：立案 %{y} 件<extra></extra>")
         ui.chart(fig, key="cases_quarterly")
     with right:
         st.markdown("##### 四种形态构成与第一种形态占比")
@@ -62,9 +63,12 @@ def render() -> None:
         long["形态"] = long["形态"].map(FORMS)
         fig2 = go.Figure()
         for i, (form, part) in enumerate(long.groupby("形态", sort=True)):
-            fig2.add_bar(x=part.quarter, y=part["人次"], name=form, marker_color=ui.PALETTE[i + 1])
-        fig2.add_scatter(x=per_q.quarter, y=(per_q.form1_share * 100).round(1), name="第一种形态占比(%)", yaxis="y2",
-                         mode="lines+markers+text", text=(per_q.form1_share * 100).round(1), textposition="top center",
+            fig2.add_bar(x=part.quarter, y=part["人次"], name=form, marker_color=ui.PALETTE[i + 1],
+                         hovertemplate=f"{form} · %{{x}}：%{{y}} 人次<extra></extra>")
+        share = percents(per_q.form1_share)
+        fig2.add_scatter(x=per_q.quarter, y=share, name="第一种形态占比(%)", yaxis="y2",
+                         mode="lines+markers+text", text=exports.texts(share, 1), textposition="top center",
+                         hovertemplate="%{x}：第一种形态占比 %{text}%<extra></extra>",
                          textfont=dict(color=ui.PALETTE[2]), line=dict(color=ui.PALETTE[2], width=3))
         fig2.update_layout(barmode="stack", xaxis_title="季度", yaxis_title="人次",
                            yaxis2=dict(title="第一种形态占比(%)", overlaying="y", side="right", range=[0, 110],
@@ -75,18 +79,19 @@ def render() -> None:
     cq = cases[cases.quarter == quarter]
     level_rank = cq.level_rank.min() + (1 if src.county is None and (cq.level_rank > cq.level_rank.min()).any() else 0)
     cmp_ = cq[cq.level_rank == level_rank] if (cq.level_rank == level_rank).any() else cq
-    cmp_ = cmp_.assign(万人比=cmp_.cases_filed / cmp_.population.where(cmp_.population > 0) * 10000)
+    cmp_ = cmp_.assign(万人比=rounded(cmp_.cases_filed / cmp_.population.where(cmp_.population > 0) * 10000, 2).to_numpy())
     if cmp_.万人比.notna().any():
         cmp_ = ui.chart_rows(cmp_, "万人比", ascending=False, what="立案万人比")
         fig3 = px.bar(cmp_.sort_values("万人比"), x="万人比", y="region_name", orientation="h",
-                      text=cmp_.sort_values("万人比").万人比.round(2), labels={"region_name": "", "万人比": "立案万人比"})
-        ui.chart(ui.bar_labels(fig3, ".2f"), key="cases_per10k", height=max(220, 80 + 36 * len(cmp_)))
+                      labels={"region_name": "", "万人比": "立案万人比"})
+        fig3.update_traces(hovertemplate="%{y}：立案万人比 %{text}<extra></extra>")
+        ui.chart(ui.bar_labels(fig3, 2), key="cases_per10k", height=max(220, 80 + 36 * len(cmp_)))
     table = pd.DataFrame({"区划": cq.region_name, **{v: cq[k] for k, v in COUNTS.items()},
-                          "第一种形态占比(%)": (cq.form1_share * 100).round(1),
-                          "立案万人比": cq.cases_per_10k.round(3)})
-    ui.table(table, f"案件统计_{quarter}", key="cases_table", caption=UNITS_NOTE)
+                          "第一种形态占比(%)": percents(cq.form1_share).to_numpy(),
+                          "立案万人比": rounded(cq.cases_per_10k, 2).to_numpy()})
+    ui.table(table, f"案件统计_{quarter}", key="cases_table", caption=UNITS_NOTE, name_col="区划")
     st.markdown("##### 各季度合计")
-    totals = per_q.rename(columns=COUNTS).assign(**{"第一种形态占比(%)": (per_q.form1_share * 100).round(1)})
+    totals = per_q.rename(columns=COUNTS).assign(**{"第一种形态占比(%)": percents(per_q.form1_share).to_numpy()})
     ui.table(totals.drop(columns="form1_share").rename(columns={"quarter": "季度"}), "案件统计_各季度", key="cases_totals")
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from dashboards import auth, data, ui
+from ingest.contracts import SOURCE_LABELS
 
 OUTCOME_LABELS = {"accepted": "已接收", "accepted_with_rejects": "部分接收", "rejected": "已拒收"}
 SEVERITY_LABELS = {"blocking": "阻断", "warning": "警告"}
@@ -56,6 +58,40 @@ def _message_text(message: object) -> str:
     return "冻结排名新版本：" + "、".join(f"{q} 第{v}版" for q, v in sorted(versions.items()))
 
 
+_TECH_NAME = re.compile(r"[（(]\s*(?:raw|staging|intermediate|marts|ops|seeds)\.[A-Za-z0-9_]+\s*[）)]")
+
+
+def plain(text: object) -> str:
+    """A check's description without the warehouse's table names (for leaders)."""
+    return "" if text is None or (isinstance(text, float) and pd.isna(text)) else _TECH_NAME.sub("", str(text))
+
+
+def _checks_for_leaders(res: pd.DataFrame, passed: pd.Series) -> None:
+    """Per data set: how many checks, how many passed; then only the failed ones, in plain words
+    (what is wrong and how to fix it). Table structure checks, table and field names are for analysts."""
+    structural = res.expectation.eq("expect_column_to_exist")
+    part = res.assign(数据=res.asset.map(_asset_label), 环节=res.layer.map(LAYER_LABELS).fillna("其他"), ok=passed)
+    summary = (part.groupby(["环节", "数据"], as_index=False, sort=False)
+               .agg(检查项=("ok", "size"), 通过=("ok", "sum"), 未通过=("ok", lambda x: int((~x).sum()))))
+    summary["结果"] = summary.未通过.map(lambda n: "✓ 全部通过" if n == 0 else f"✗ {n} 项未通过")
+    summary = summary.sort_values(["未通过", "环节"], ascending=[False, True])
+    ui.table(summary[["数据", "结果", "环节", "检查项", "通过", "未通过"]], "数据质量检查汇总", key="dq_results",
+             name_col="数据", caption=f"其中 {int(structural.sum())} 项为表结构检查（由数据管理员处理）。")
+    failed = part[~passed]
+    if failed.empty:
+        return
+    problem = failed.problem_zh if "problem_zh" in failed.columns else pd.Series(None, index=failed.index)
+    fix = failed.fix_zh if "fix_zh" in failed.columns else pd.Series(None, index=failed.index)
+    show = pd.DataFrame({
+        "数据": failed.数据, "问题": problem.fillna(failed.description_zh.map(plain)),
+        "严重程度": failed.severity.map(SEVERITY_LABELS).fillna(failed.severity), "不符合行数": failed.unexpected_count,
+        "如何处理": fix.fillna(failed.description_zh.map(plain)),
+    })
+    st.markdown("###### 未通过的检查")
+    ui.table(show, "未通过的数据质量检查", key="dq_failed", name_col="数据",
+             column_config={"如何处理": st.column_config.TextColumn("如何处理", width="large")})
+
+
 def render() -> None:
     src = ui.page_start("数据质量", "每次季度任务的发布记录、报送文件处理结果、拒收行和数据质量检查结果，按报送单位汇总，便于退回修改。")
 
@@ -97,13 +133,14 @@ def render() -> None:
         ui.count_axis(fig, float(agg.groupby("单位")["size"].sum().max()), axis="xaxis")
         ui.chart(fig, key="file_outcomes", height=max(220, 80 + 26 * agg["单位"].nunique()))
         show = pd.DataFrame({
-            "填报单位": files.submitter_name, "文件": files.path, "来源": files.source, "报告期": files.period,
+            "填报单位": files.submitter_name, "文件": files.path, "来源": files.source.map(SOURCE_LABELS).fillna(files.source),
+            "报告期": files.period,
             "处理结果": files.outcome.map(OUTCOME_LABELS).fillna(files.outcome_label), "读入行": files.rows_read,
             "入库行": files.rows_loaded, "拒收行": files.rows_rejected, "说明": files.message,
             "入库时间": files.loaded_at,
             "已被更正": files.superseded_by.notna().map({True: "已被更正文件取代", False: ""}),
         })
-        ui.table(show, "报送文件处理结果", key="files",
+        ui.table(show, "报送文件处理结果", key="files", name_col="填报单位",
                  column_config={"文件": st.column_config.TextColumn("文件", width="large")})
 
     st.markdown("##### 拒收明细（按报送单位）")
@@ -114,7 +151,10 @@ def render() -> None:
         show = rej.rename(columns={"submitter_name": "填报单位", "file": "文件", "sheet": "工作表", "row_number": "行号",
                                    "column_name": "字段", "value": "填报值", "reason": "问题"})
         show["行号"] = show["行号"].astype("Int64")
-        ui.table(show, "拒收明细", key="rejects",
+        # the reason a clerk acts on comes right after the unit, not off-screen to the right
+        front = [c for c in ("填报单位", "问题") if c in show.columns]
+        show = show[front + [c for c in show.columns if c not in front]]
+        ui.table(show, "拒收明细", key="rejects", name_col="填报单位",
                  column_config={"问题": st.column_config.TextColumn("问题", width="large")},
                  caption="行号为空表示整份文件被拒收。")
 
@@ -132,21 +172,17 @@ def render() -> None:
         run_text = f" {run.run_id}" if tech else ""
         st.caption(f"最近一次检查{run_text}，{run.checked_at:%Y-%m-%d %H:%M}：共 {len(res)} 项，"
                    f"通过 {int(passed.sum())} 项，未通过 {int((~passed).sum())} 项。")
-        show = pd.DataFrame({
-            "结果": passed.map({True: "✓ 通过", False: "✗ 未通过"}), "严重程度": res.severity.map(SEVERITY_LABELS).fillna(res.severity),
-            "数据": res.asset.map(_asset_label), "检查内容": res.description_zh, "不符合行数": res.unexpected_count,
-        })
         if tech:
-            show.insert(2, "层", res.layer)
-            show["数据表"] = res.asset
-            show["字段"] = res.column_name
-            show["观测值"] = res.observed_value
-            show["示例"] = res.unexpected_examples
-            show["检查规则"] = res.expectation
+            show = pd.DataFrame({
+                "结果": passed.map({True: "✓ 通过", False: "✗ 未通过"}),
+                "严重程度": res.severity.map(SEVERITY_LABELS).fillna(res.severity), "层": res.layer,
+                "数据": res.asset.map(_asset_label), "检查内容": res.description_zh, "不符合行数": res.unexpected_count,
+                "数据表": res.asset, "字段": res.column_name, "观测值": res.observed_value,
+                "示例": res.unexpected_examples, "检查规则": res.expectation,
+            })
+            ui.table(show, "数据质量检查结果", key="dq_results")
         else:
-            show.insert(2, "环节", res.layer.map(LAYER_LABELS).fillna("其他"))
-        ui.table(show, "数据质量检查结果", key="dq_results")
-
+            _checks_for_leaders(res, passed)
     st.markdown("##### 未通过检查的报送行（按报送单位）")
     fails = data.dq_failures(src)
     if fails.empty:
