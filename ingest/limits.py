@@ -113,6 +113,9 @@ class SheetFacts:
     cells: int = 0
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row1, col1, row2, col2)
     exact: bool = True  # False when the fast scan's bounds must be confirmed against the grid
+    # True when the bounds are the sheet's own <dimension>, verified to hold every cell: an upper
+    # bound (what a reader may allocate), exact only if the grid read has that very shape.
+    box: bool = False
 
     @property
     def height(self) -> int:
@@ -130,6 +133,7 @@ class FileFacts:
     notes: list[str] = field(default_factory=list)
     sheets: dict[str, SheetFacts] = field(default_factory=dict)  # xlsx only, by sheet name
     sheet_paths: dict[str, str] = field(default_factory=dict)
+    members: dict[str, tuple[zipfile.ZipInfo, int]] = field(default_factory=dict, repr=False)  # sheet name -> entry
 
 
 def sniff(data: bytes, name: str) -> FileFacts:
@@ -393,6 +397,10 @@ class _SheetScanner:
             self.saw_sheet_data = True
             if b"<sheetData" not in region:
                 self.prefixed = True  # <x:sheetData>: namespace-prefixed elements, scanned exactly
+        if not self.prefixed and (_ODD_CELL.search(region) or _PREFIXED_CELL.search(region) or _ODD_ATTRIBUTE.search(region)):
+            # A cell this pattern would misplace or miss (no r first, a prefix, a '>' inside an
+            # attribute that makes it look self-closing): scanned exactly.
+            self.prefixed = True
         self.all_cells += region.count(b"<c ") + region.count(b"<c>")
         self.ref_cells += region.count(b'<c r="')
         cells = _VALUED_CELL.findall(region)
@@ -491,6 +499,151 @@ class _ExactScanner(_SheetScanner):
                 self._merge(a, b)
 
 
+# Cells a pattern over the raw XML cannot place: a <c> element whose first attribute is not
+# r="…" (calamine then places it by counting), or a namespace-prefixed one (<x:c …>).
+_ODD_CELL = re.compile(rb'<c(?=[\s>/])(?! r=")')
+_PREFIXED_CELL = re.compile(rb":c[\s>/]")  # two searches: an alternation would lose the literal-prefix scan (6× slower)
+# A quoted attribute value of a cell holding '>' (or any single-quoted value): the tag's end is
+# then not where a pattern looks for it.
+_ODD_ATTRIBUTE = re.compile(rb"<c [^>]*(?:'|=\"[^\"]*>)")
+_DIMENSION = re.compile(rb'<dimension ref="\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"')
+
+
+def _at_most(n: int) -> bytes:
+    """A pattern for the row numbers 1..n as Excel writes them (no sign, no leading zero: anything
+    else is a false alarm that only sends the sheet to the exact scan)."""
+    s = str(n)
+    alternatives = [rb"[1-9]\d{0,%d}" % (len(s) - 2)] if len(s) > 1 else []
+    for i, ch in enumerate(s):
+        low = 1 if i == 0 else 0
+        if int(ch) > low:
+            rest = len(s) - i - 1
+            alternatives.append(s[:i].encode() + b"[%d-%d]" % (low, int(ch) - 1) + (rb"\d{%d}" % rest if rest else b""))
+    alternatives.append(s.encode())
+    return b"(?:" + b"|".join(alternatives) + b")"
+
+
+def _one_of(words: list[str]) -> bytes:
+    """A compact pattern matching exactly the given column names (a trie with character classes)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        groups: dict[str, list[str]] = {}
+        for ch, child in node.items():
+            if ch:
+                groups.setdefault(pattern(child), []).append(ch)
+        parts = [(letters[0] if len(letters) == 1 else "[" + "".join(sorted(letters)) + "]") + sub for sub, letters in groups.items()]
+        if not parts:
+            return ""
+        body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+        return "(?:" + body + ")?" if "" in node else body
+
+    return pattern(trie).encode()
+
+
+class _BoxScanner:
+    """The fast scan: the sheet's own <dimension> as its bounds, verified over the raw XML.
+
+    Excel, WPS, LibreOffice and the usual libraries write <dimension ref="A1:H6147"/> before the
+    cells. It is a claim, not a fact, so every chunk is searched (in C, no match object per cell)
+    for any cell reference outside that box, whatever the cell's content — a superset of the
+    cells a reader allocates for — and for cells a pattern cannot place. When the claim holds, the
+    box is an upper bound of what the reader allocates, checked against the limits like an exact
+    range; when it does not (or there is no dimension, or it is beyond the limits, say because of
+    formatted empty rows), the sheet is scanned exactly. The grid read is then compared with the
+    box (`SheetFacts.box`): the same shape means the box is the used range.
+    """
+
+    def __init__(self, name: str, limits: Limits):
+        self.facts = SheetFacts(name, box=True)
+        self.limits = limits
+        self.carry = b""
+        self.outside: re.Pattern[bytes] | None = None
+        self.valued = False
+        self.failed = False
+
+    def feed(self, chunk: bytes) -> bool:
+        """False once the box cannot be used (the caller then scans the sheet exactly)."""
+        buf = self.carry + chunk
+        cut = buf.rfind(b"<")
+        if cut <= 0:
+            self.carry = buf[-(1 << 16):] if len(buf) > (1 << 20) else buf
+            return True
+        region, self.carry = buf[:cut], buf[cut:]
+        return self._scan(region)
+
+    def finish(self) -> SheetFacts | None:
+        if self.carry and not self.failed:
+            self._scan(self.carry + b"<")
+        self.carry = b""
+        if self.failed or self.outside is None:
+            return None
+        if not self.valued:
+            self.facts.first_row = 0
+        return self.facts
+
+    def _fail(self) -> bool:
+        self.failed = True
+        return False
+
+    def _scan(self, region: bytes) -> bool:
+        if _DOCTYPE.search(region):
+            raise FileRejected(_DTD_REASON)
+        if self.outside is None:
+            m = _DIMENSION.search(region)
+            at = region.find(b"sheetData")
+            if m is None or (at != -1 and at < m.start()):
+                return self._fail() if m is not None or at != -1 else True
+            c1, r1 = column_index(m[1]), int(m[2])
+            c2, r2 = (column_index(m[3]), int(m[4])) if m[3] else (c1, r1)
+            c1, c2, r1, r2 = min(c1, c2), max(c1, c2), min(r1, r2), max(r1, r2)
+            f = self.facts
+            f.first_row, f.last_row, f.first_col, f.last_col = max(r1, 1), r2, c1, c2
+            if f.height > self.limits.rows or f.width > self.limits.columns or f.height * f.width > self.limits.cells:
+                return self._fail()  # perhaps formatted empty rows: the exact scan decides
+            columns = _one_of([column_letters(c) for c in range(c1, c2 + 1)])
+            # Any reference that is not one of the box's columns followed by one of its rows.
+            self.outside = re.compile(rb'<c r="(?!' + columns + _at_most(r2) + rb'")')
+        if self.outside.search(region) or _ODD_CELL.search(region) or _PREFIXED_CELL.search(region):
+            return self._fail()
+        if not self.valued and _VALUED_CELL.search(region):
+            self.valued = True
+        if b"<mergeCell " in region:
+            for a, b in _MERGE.findall(region):
+                _SheetScanner._merge(self, a, b)  # type: ignore[arg-type]
+        return True
+
+
+def _scan_exactly(data: bytes, info: zipfile.ZipInfo, at: int, budget: _Budget, sheet: str, limits: Limits) -> SheetFacts:
+    """A worksheet's exact used range: the pattern scan, or a real XML parse when its assumptions fail."""
+    scanner = _SheetScanner(sheet, limits)
+    for chunk in _inflate(data, info, at, budget):
+        scanner.feed(chunk)
+    sheet_facts = scanner.finish()
+    if not sheet_facts.exact:
+        # Unusual XML (cells without r="…", prefixed elements): scan again with a real parser.
+        exact = _ExactScanner(sheet, limits)
+        for chunk in _inflate(data, info, at, _Budget(limits, len(data))):
+            exact.feed(chunk)
+        sheet_facts = exact.finish()
+    return sheet_facts
+
+
+def exact_sheet_facts(data: bytes, facts: FileFacts, sheet: str, limits: Limits | None = None) -> SheetFacts:
+    """The exact used range of a sheet whose facts are a box (see _BoxScanner), within every limit."""
+    limits = limits or Limits.from_env()
+    info, at = facts.members[sheet]
+    sheet_facts = _scan_exactly(data, info, at, _Budget(limits, len(data)), sheet, limits)
+    check_sheet_bounds(sheet_facts, limits)
+    facts.sheets[sheet] = sheet_facts
+    return sheet_facts
+
+
 _DTD_REASON = "文件中含有 Excel 不会写入的 XML 结构（DTD/实体声明），可能是恶意构造的文件，已拒收；请用 Excel 另存为 .xlsx 后重新报送"
 
 
@@ -529,21 +682,21 @@ def _inspect_xlsx(data: bytes, limits: Limits, facts: FileFacts) -> None:
         if info.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
             continue
         sheet = by_path.get(info.filename)
-        scanner = _SheetScanner(sheet, limits) if sheet is not None else None
-        for chunk in _inflate(data, info, at, budget):
-            if scanner is not None:
-                scanner.feed(chunk)
-            elif info.filename.endswith(".xml") and _DOCTYPE.search(chunk[:4096]):
-                raise FileRejected(_DTD_REASON)
-        if scanner is None:
+        if sheet is None:
+            for chunk in _inflate(data, info, at, budget):
+                if info.filename.endswith(".xml") and _DOCTYPE.search(chunk[:4096]):
+                    raise FileRejected(_DTD_REASON)
             continue
-        sheet_facts = scanner.finish()
-        if not sheet_facts.exact:
-            # Unusual XML (cells without r="…", prefixed elements): scan again with a real parser.
-            exact = _ExactScanner(sheet, limits)
-            for chunk in _inflate(data, info, at, _Budget(limits, len(data))):
-                exact.feed(chunk)
-            sheet_facts = exact.finish()
+        facts.members[sheet] = (info, at)
+        taken = budget.used
+        box = _BoxScanner(sheet, limits)
+        for chunk in _inflate(data, info, at, budget):
+            if not box.feed(chunk):
+                break
+        sheet_facts = box.finish()
+        if sheet_facts is None:
+            budget.used = taken  # inflated again, whole, by the exact scan (within the same budget)
+            sheet_facts = _scan_exactly(data, info, at, budget, sheet, limits)
         check_sheet_bounds(sheet_facts, limits)
         facts.sheets[sheet] = sheet_facts
 

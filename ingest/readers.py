@@ -30,6 +30,7 @@ from ingest.limits import (
     Limits,
     SheetFacts,
     column_letters,
+    exact_sheet_facts,
     inspect_file,
 )
 
@@ -197,6 +198,10 @@ def read_excel(data: bytes, facts: FileFacts) -> list[RawSheet]:
             raise FileRejected(f"工作表「{name}」无法读取，请检查文件是否损坏") from None
         if frame.width == 0 or frame.height == 0:
             continue
+        if geometry is not None and geometry.box and (frame.height, frame.width) != (geometry.height, geometry.width):
+            # The sheet's <dimension> held every cell but is larger than the cells read (formatted
+            # empty cells): the exact range places the grid.
+            geometry = exact_sheet_facts(data, facts, name)
         if geometry is not None and (frame.height, frame.width) != (geometry.height, geometry.width):
             # The grid must be the range measured before reading, or cells would be misplaced.
             raise FileRejected(f"工作表「{name}」的结构异常，无法准确定位行号；请用 Excel 打开后另存为 .xlsx 再报送")
