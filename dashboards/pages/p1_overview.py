@@ -137,7 +137,7 @@ def render() -> None:
     rows = max(len(counties), 1)
     height = min(ui.ROW_PX * (rows + 1) + 3, 350)  # the rankings end above the fold at 1440×900
     if src.county is None:
-        single = data_ranking.one_indicator_flags(data_ranking.contributions(detail))
+        single = data_ranking.one_indicator_flags(data_ranking.contributions([q], src))
         left, right = st.columns(2)
         with left:
             _ranking(counties, "县区", "ov_rank_county", height, single)
