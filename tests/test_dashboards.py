@@ -39,71 +39,12 @@ OTHER_BODIES = ["汉台区", "南郑区", "城固县", "西乡县", "市教育�
 PASSWORDS = {"leader": "Leader@2025", "analyst": "Analyst@2025", "yangxian": "Yangxian@2025"}
 
 
-# Stand-in for the roll-up marts dbt builds (kpi_headline_quarterly, kpi_satisfaction_overall,
-# assessment_annual_indicators, scorecard_indicator_means, assessment_annual's quarterly columns) on this
-# hand-made copy, whose regions stop at the counties for cases and satisfaction: it goes with the
-# copy when the copy is built by dbt. The marts themselves are tested in tests/test_rollup_marts.py.
-_ROLLUP_STAND_IN = """
-create table marts.kpi_headline_quarterly as
-with scopes as (select region_code as scope_code, region_name as scope_name, region_level = '市' as is_root
-                from marts.dim_regions where region_level in ('市', '县')),
-     q as (select distinct quarter from marts.scorecard_quarterly),
-     sq as (select * from scopes cross join q),
-     t as (select sq.scope_code, sq.quarter, sum(tasks_active) as tasks_active, sum(tasks_on_schedule) as tasks_on_schedule,
-                  sum(tasks_due) as tasks_due, sum(tasks_completed) as tasks_completed
-           from sq join marts.kpi_task_progress k on k.quarter = sq.quarter and (sq.is_root or k.owner_code = sq.scope_code)
-           group by all),
-     r as (select sq.scope_code, sq.quarter, sum(issues_due) as issues_due, sum(issues_rectified) as issues_rectified,
-                  sum(overdue_open) as overdue_open
-           from sq join marts.kpi_rectification k on k.quarter = sq.quarter and (sq.is_root or k.body_code = sq.scope_code)
-           group by all),
-     c as (select sq.scope_code, sq.quarter, sum(cases_filed) as cases_filed
-           from sq join marts.kpi_cases k on k.quarter = sq.quarter and (sq.is_root or k.region_code = sq.scope_code)
-           group by all)
-select sq.*, t.tasks_active, t.tasks_on_schedule, t.tasks_on_schedule / nullif(t.tasks_active, 0) as task_rate,
-       t.tasks_due, t.tasks_completed, t.tasks_completed / nullif(t.tasks_due, 0) as completion_rate,
-       r.issues_due, r.issues_rectified, r.issues_rectified / nullif(r.issues_due, 0) as rectification_rate, r.overdue_open,
-       u.units_registered, u.units_standard, u.coverage_rate, c.cases_filed
-from sq left join t using (scope_code, quarter) left join r using (scope_code, quarter) left join c using (scope_code, quarter)
-left join marts.kpi_unit_coverage u on u.region_code = sq.scope_code and u.quarter = sq.quarter and u.unit_type = '全部';
-create table marts.kpi_satisfaction_overall as
-select s.region_code as scope_code, false as is_root, s.* exclude (region_code) from marts.kpi_satisfaction s
-where s.region_code in (select region_code from marts.dim_regions where region_level = '县')
-union all by name
-select (select region_code from marts.dim_regions where region_level = '市') as scope_code, true as is_root, wave,
-       sum(respondents) as respondents, sum(valid_answers) as valid_answers,
-       sum(satisfaction_index * valid_answers) / sum(valid_answers) as satisfaction_index,
-       sum(satisfied_answers) / sum(valid_answers) as satisfaction_rate
-from marts.kpi_satisfaction where region_code in (select region_code from marts.dim_regions where region_level = '县')
-group by wave;
-create table marts.assessment_annual_indicators as
-select body_group, body_code, year, indicator, indicator_name, sort_order, avg(score) as mean_score,
-       count(score) as quarters_with_data
-from marts.scorecard_contributions group by all;
-create table marts.scorecard_indicator_means as
-select body_group, quarter, indicator, indicator_name, sort_order, avg(score) as group_mean, count(score) as bodies_with_data
-from marts.scorecard_contributions group by all;
-alter table marts.assessment_annual add column q1_score double;
-alter table marts.assessment_annual add column q2_score double;
-alter table marts.assessment_annual add column q3_score double;
-alter table marts.assessment_annual add column q4_score double;
-update marts.assessment_annual a set q1_score = (select composite_score from marts.scorecard_quarterly s where
-    s.body_group = a.body_group and s.body_code = a.body_code and s.quarter = a.year || 'Q1');
-update marts.assessment_annual a set q2_score = (select composite_score from marts.scorecard_quarterly s where
-    s.body_group = a.body_group and s.body_code = a.body_code and s.quarter = a.year || 'Q2');
-update marts.assessment_annual a set q3_score = (select composite_score from marts.scorecard_quarterly s where
-    s.body_group = a.body_group and s.body_code = a.body_code and s.quarter = a.year || 'Q3');
-update marts.assessment_annual a set q4_score = (select composite_score from marts.scorecard_quarterly s where
-    s.body_group = a.body_group and s.body_code = a.body_code and s.quarter = a.year || 'Q4');
-"""
 
 
 @pytest.fixture(scope="module")
 def serving(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
     expected = build_serving_fixture(path)
-    with duckdb.connect(str(path)) as con:
-        con.execute(_ROLLUP_STAND_IN)
     return path, expected
 
 
