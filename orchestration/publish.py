@@ -354,14 +354,9 @@ DEFAULT_SERVING_KEEP = 4  # a year of quarterly publishes; QINGLIAN_SERVING_KEEP
 
 
 def serving_keep() -> int:
-    raw = os.environ.get("QINGLIAN_SERVING_KEEP", "").strip()
-    if not raw:
-        return DEFAULT_SERVING_KEEP
-    if not raw.isdigit() or int(raw) < 1:
-        from qinglian.errors import UserError
+    from qinglian.settings import positive_int_env
 
-        raise UserError(f"环境变量 QINGLIAN_SERVING_KEEP='{raw}' 应为正整数（保留的历史发布副本份数）")
-    return int(raw)
+    return positive_int_env("QINGLIAN_SERVING_KEEP", DEFAULT_SERVING_KEEP, "保留的历史发布副本份数")
 
 
 def kept_dir(serving: Path) -> Path:

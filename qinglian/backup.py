@@ -29,12 +29,9 @@ def backup_dir(warehouse: Path) -> Path:
 
 
 def keep_count() -> int:
-    raw = os.environ.get("QINGLIAN_BACKUP_KEEP", "").strip()
-    if not raw:
-        return DEFAULT_KEEP
-    if not raw.isdigit() or int(raw) < 1:
-        raise UserError(f"环境变量 QINGLIAN_BACKUP_KEEP='{raw}' 应为正整数（保留的备份份数）")
-    return int(raw)
+    from qinglian.settings import positive_int_env
+
+    return positive_int_env("QINGLIAN_BACKUP_KEEP", DEFAULT_KEEP, "保留的备份份数")
 
 
 def backups(warehouse: Path) -> list[Path]:

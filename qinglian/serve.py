@@ -152,19 +152,11 @@ def service_environment() -> dict[str, str]:
     run workers and dbt find the project's own), the mode pinned."""
     from dashboards.serve import environment
     from orchestration.instance import ensure_instance
-    from qinglian.security.config import state_dir
-    from qinglian.settings import dagster_home
 
     ensure_instance()  # DAGSTER_HOME and its dagster.yaml (run queue of one)
     env = environment()  # QINGLIAN_ENV, QINGLIAN_SERVING, PYTHONPATH
-    warehouse = default_warehouse()
+    env.update(pinned_places())
     env.update({
-        "QINGLIAN_STATE": str(state_dir()),
-        "DAGSTER_HOME": str(dagster_home()),
-        "QINGLIAN_WAREHOUSE": str(warehouse),
-        "QINGLIAN_LANDING": str(default_landing()),
-        "QINGLIAN_SERVING": str(serving_path(warehouse)),
-        "QINGLIAN_LOG_DIR": str(log_dir()),
         "PATH": os.pathsep.join([str(bin_dir()), env.get("PATH", "/usr/bin:/bin")]),
         "PYTHONUNBUFFERED": "1",
     })
@@ -653,21 +645,29 @@ def tail(path: Path, lines: int) -> list[str]:
 UNIT_TEMPLATES = PROJECT_ROOT / "deploy" / "systemd"
 
 
-def unit_values(user: str | None = None) -> dict[str, str]:
+def pinned_places() -> dict[str, str]:
+    """The places every service is given as absolute paths, the same for the supervisor's children and
+    the systemd units (a service started from another folder finds the same warehouse and instance)."""
     from qinglian.security.config import state_dir
     from qinglian.settings import dagster_home
 
     warehouse = default_warehouse()
     return {
-        "ROOT": str(PROJECT_ROOT),
-        "QINGLIAN": str(bin_dir() / "qinglian"),
-        "USER": user or _user(),
         "QINGLIAN_STATE": str(state_dir()),
         "DAGSTER_HOME": str(dagster_home()),
         "QINGLIAN_WAREHOUSE": str(warehouse),
         "QINGLIAN_LANDING": str(default_landing()),
         "QINGLIAN_SERVING": str(serving_path(warehouse)),
         "QINGLIAN_LOG_DIR": str(log_dir()),
+    }
+
+
+def unit_values(user: str | None = None) -> dict[str, str]:
+    return {
+        "ROOT": str(PROJECT_ROOT),
+        "QINGLIAN": str(bin_dir() / "qinglian"),
+        "USER": user or _user(),
+        **pinned_places(),
         "QINGLIAN_ENV": _mode(),
         "DAGSTER_PORT": str(port_of("webserver")),
         "DAGSTER_ADDRESS": address_of("webserver") or "127.0.0.1",

@@ -86,3 +86,15 @@ def dbt_executable() -> Path:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
     return bindir / "dbt"
+
+
+def positive_int_env(name: str, default: int, meaning: str) -> int:
+    """A count set by the environment (e.g. how many backups to keep); a bad value is a Chinese error."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        from qinglian.errors import UserError
+
+        raise UserError(f"环境变量 {name}='{raw}' 应为正整数（{meaning}）")
+    return int(raw)
