@@ -13,6 +13,8 @@ and 略阳县 lagging (略阳县 with an issue that goes > 90 days overdue in Q3
 
 from __future__ import annotations
 
+import csv
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -21,6 +23,7 @@ import numpy as np
 from qinglian.demo.names import FIRM_TRADES, FIRM_WORDS, person_name, rng_for
 from qinglian.demo.quarters import Quarter
 from qinglian.demo.reference import Department, Programme, Region, Task
+from qinglian.settings import DBT_PROJECT_DIR
 
 
 @dataclass(frozen=True)
@@ -406,11 +409,18 @@ def simulate_department_issues(prog: Programme, quarters: list[Quarter], profile
 
 # --- surveys -------------------------------------------------------------------------------------
 
-QUESTIONS = (
-    "对本地区党风廉政建设总体情况的评价", "对党员干部廉洁自律情况的评价", "对政务服务便民高效情况的评价",
-    "对惩治群众身边腐败问题成效的评价", "对基层干部作风转变情况的评价", "对营商环境公平公正情况的评价",
-    "对学校、医院等行业风气的评价", "对村（社区）务公开情况的评价", "对廉洁文化宣传教育的评价", "对清廉建设总体成效的评价",
-)
+SURVEY_QUESTIONS_SEED = DBT_PROJECT_DIR / "seeds" / "survey_questions.csv"
+
+
+@functools.lru_cache(maxsize=1)
+def questions() -> tuple[str, ...]:
+    """The questionnaire's wording in question order, read from the warehouse's own seed (one home:
+    the question heatmap labels its rows from the same file)."""
+    with SURVEY_QUESTIONS_SEED.open(encoding="utf-8", newline="") as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: int(r["question_no"]))
+    return tuple(r["question_text"] for r in rows)
+
+
 ANSWER_WORDS = {5: "很满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "很不满意", 0: "不了解"}
 RESPONDENT_TYPES = ("群众", "企业", "党员干部", "服务对象")
 SURVEY_MODES = ("电话", "网络", "入户")
@@ -424,7 +434,7 @@ class SurveyWave:
     regions: list[Region]
     rtype: np.ndarray
     mode: np.ndarray
-    answers: np.ndarray  # (n, 10) codes 5..1, 0 = 不了解
+    answers: np.ndarray  # (n, questions) codes 5..1, 0 = 不了解
 
 
 def survey_size(prog: Programme, county: Region) -> int:
@@ -445,9 +455,10 @@ def simulate_survey(prog: Programme, county: Region, year: int, profile: Profile
     picks = rng.choice(len(towns), size=n, p=w / w.sum())
     regions = [county if rng.random() < 0.1 else towns[int(i)] for i in picks]
     level = profile.satisfaction + profile.trend * 2 * year_index
-    latent = level + rng.normal(0, 0.05, size=10)[None, :] + rng.normal(0, 0.18, size=(n, 10))
+    k = len(questions())
+    latent = level + rng.normal(0, 0.05, size=k)[None, :] + rng.normal(0, 0.18, size=(n, k))
     answers = np.select([latent > 0.85, latent > 0.62, latent > 0.42, latent > 0.22], [5, 4, 3, 2], 1)
-    answers = np.where(rng.random((n, 10)) < 0.05, 0, answers)
+    answers = np.where(rng.random((n, k)) < 0.05, 0, answers)
     ids = [f"MY{year}-{county.code6}-{i + 1:05d}" for i in range(n)]
     rtype = rng.choice(4, size=n, p=[0.55, 0.15, 0.15, 0.15])
     mode = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])

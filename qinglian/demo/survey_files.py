@@ -16,7 +16,7 @@ from qinglian.demo.emitter import Emitter, Meta
 from qinglian.demo.messy import Row, Sheet
 from qinglian.demo.names import person_names, rng_for
 from qinglian.demo.reference import Programme
-from qinglian.demo.simulate import ANSWER_WORDS, QUESTIONS, RESPONDENT_TYPES, SURVEY_MODES, SurveyWave
+from qinglian.demo.simulate import ANSWER_WORDS, RESPONDENT_TYPES, SURVEY_MODES, SurveyWave, questions
 from qinglian.demo.spelling import region_ref
 
 _WORDS = np.array([ANSWER_WORDS[k] for k in range(6)], dtype=object)
@@ -45,10 +45,10 @@ def _personal(prog: Programme, wave: SurveyWave, columns: list[str]) -> list[lis
 
 def _question_headers(style: int) -> list[str]:
     if style == 0:
-        return [f"Q{k + 1}.{q}" for k, q in enumerate(QUESTIONS)]
+        return [f"Q{k + 1}.{q}" for k, q in enumerate(questions())]
     if style == 1:
-        return [f"Q{k + 1}" for k in range(len(QUESTIONS))]
-    return [f"第{k + 1}题" for k in range(len(QUESTIONS))]
+        return [f"Q{k + 1}" for k in range(len(questions()))]
+    return [f"第{k + 1}题" for k in range(len(questions()))]
 
 
 def build(prog: Programme, wave: SurveyWave, layout: int) -> tuple[list[Sheet], str | None, list[str]]:
