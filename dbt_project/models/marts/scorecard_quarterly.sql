@@ -84,8 +84,8 @@ select
         '第' || with_talks.rank || '名/共' || with_talks.bodies_ranked || '个',
         case when with_talks.composite_score is null then '无任何指标数据' end,
         case with_talks.flag
-            when '红旗' then '红旗（与最接近的未获红旗对象相差' || with_talks.margin || '分）'
-            when '蜗牛' then '蜗牛（与最接近的非蜗牛对象相差' || coalesce(cast(with_talks.margin as varchar), '—') || '分）'
+            when '红旗' then '红旗（与最接近的未获红旗对象相差' || {{ score_text('with_talks.margin') }} || '分）'
+            when '蜗牛' then '蜗牛（与最接近的非蜗牛对象相差' || {{ score_text('with_talks.margin') }} || '分）'
         end,
         case when with_talks.near_tie then '边界接近' end,
         case when with_talks.veto

@@ -194,7 +194,7 @@ weighted as (
         -- the scorecard's own composite formula (macro composite_contribution), summed as exact
         -- decimals: two builds of the same data give identical warnings
         cast(sum({{ composite_contribution('v.score', 'v.weight', 'v.weights_present') }}) as double) as projected,
-        string_agg(v.indicator_name || ' ' || case when v.indicator = 'satisfaction' then printf('%.2f', v.score) else printf('%.1f%%', v.score) end ||
+        string_agg(v.indicator_name || ' ' || case when v.indicator = 'satisfaction' then {{ score_text('v.score') }} else {{ fixed_text('v.score', 1) }} || '%' end ||
                    case when v.den is not null then '（' || v.num || '/' || v.den || '）' else '' end,
                    '、' order by v.sort_order)                    as parts
     from proj_weighted as v
@@ -229,8 +229,8 @@ snail as (
         l.body_group,
         l.body_code,
         cast(null as varchar)                                   as item_code,
-        '按截至 ' || strftime(l.as_of, '%Y-%m-%d') || ' 已报送的数据，预计综合得分 ' || printf('%.2f', l.projected)
-            || ' 分，处于蜗牛线（本组倒数第 ' || l.snails || ' 名 ' || printf('%.2f', s.line) || ' 分）'
+        '按截至 ' || strftime(l.as_of, '%Y-%m-%d') || ' 已报送的数据，预计综合得分 ' || {{ score_text('l.projected') }}
+            || ' 分，处于蜗牛线（本组倒数第 ' || l.snails || ' 名 ' || {{ score_text('s.line') }} || ' 分）'
             || case when l.projected < s.line then '以下' else '' end || '；' || l.parts
             || '（未报送的任务按未按序推进计）'                   as reason,
         l.report_due_date                                       as act_by,
