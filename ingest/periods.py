@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from ingest.text import compact
+from qinglian import quarters
 
-_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+# 第一季度 … 第四季度, Q1 … Q4: the quarter's number (the Chinese numerals are qinglian.quarters').
+_CN_DIGITS = {**{cn: i for i, cn in enumerate(quarters.CN_QUARTER, start=1)}, **{str(i): i for i in range(1, 5)}}
 
 _QUARTER_PATTERNS = (
     re.compile(r"(20\d{2})\s*[-_ ]?\s*[Qq]([1-4])"),
@@ -32,17 +34,17 @@ class Period:
 
     @property
     def key(self) -> str:
-        return f"{self.year}Q{self.quarter}"
+        return quarters.key(self.year, self.quarter)
 
 
 def quarter_of(d: date) -> str:
-    return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+    """The quarter a day falls in (qinglian.quarters, the one home of quarter arithmetic)."""
+    return quarters.of_date(d)
 
 
 def quarter_end(key: str) -> date:
-    year, q = int(key[:4]), int(key[-1])
-    month = q * 3
-    return date(year, month, 31 if month in (3, 12) else 30)
+    """The last day of a quarter (qinglian.quarters)."""
+    return quarters.end(key)
 
 
 def parse_period(text: str | None) -> Period | None:

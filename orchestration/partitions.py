@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from dagster import TimeWindowPartitionsDefinition
 
+from qinglian import quarters
 from qinglian.settings import first_quarter
 
 TIMEZONE = "Asia/Shanghai"
@@ -26,18 +27,16 @@ QUARTER_STARTS_CRON = "0 0 1 1,4,7,10 *"
 
 
 def quarter_key(d: date) -> str:
-    """The quarter label of a day: 2025-05-17 → 2025Q2."""
-    return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+    """The quarter label of a day: 2025-05-17 → 2025Q2 (qinglian.quarters, the one home)."""
+    return quarters.of_date(d)
 
 
 def quarter_start(quarter: str) -> date:
-    return date(int(quarter[:4]), 3 * (int(quarter[-1]) - 1) + 1, 1)
+    return quarters.start(quarter)
 
 
 def quarter_end(quarter: str) -> date:
-    year, q = int(quarter[:4]), int(quarter[-1])
-    nxt = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
-    return nxt - timedelta(days=1)
+    return quarters.end(quarter)
 
 
 def partition_key(quarter: str) -> str:
@@ -51,11 +50,7 @@ def quarter_of(key: str) -> str:
 
 
 def quarter_range(first: str, last: str) -> list[str]:
-    out, (y, q) = [], (int(first[:4]), int(first[-1]))
-    while f"{y}Q{q}" <= last:
-        out.append(f"{y}Q{q}")
-        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
-    return out
+    return quarters.span(first, last)
 
 
 def previous_quarter(d: date) -> str:

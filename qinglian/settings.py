@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
+
+from qinglian import quarters
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -30,7 +31,6 @@ def serving_path(warehouse: Path) -> Path:
 # that loads its ledgers back to 2021 sets QINGLIAN_FIRST_QUARTER=2021Q1. The default reaches back
 # far enough for a programme started before the demo's first quarter (2025Q1).
 DEFAULT_FIRST_QUARTER = "2020Q1"
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
 def first_quarter() -> str:
@@ -39,8 +39,8 @@ def first_quarter() -> str:
     if not raw:
         return DEFAULT_FIRST_QUARTER
     value = raw.upper()
-    m = _QUARTER.match(value)
-    if not m or not 1900 <= int(m[1]) <= 2200:
+    parts = quarters.parse(value)
+    if parts is None or not 1900 <= parts[0] <= 2200:
         from qinglian.errors import UserError
 
         raise UserError(f"环境变量 QINGLIAN_FIRST_QUARTER='{raw}' 不是季度：请写如 2021Q1（数据最早的季度）")

@@ -7,6 +7,10 @@ with issue_quarters as (
 
 files as (
     select file_id, file_path from {{ ref('stg_raw__ingest_files') }}
+),
+
+stages as (
+    select year, body_group, stage, min_days, max_days from {{ ref('escalation_stages') }}
 )
 
 select
@@ -25,14 +29,9 @@ select
     iq.is_rectified as rectified_at_d,
     iq.is_overdue_open as overdue_open,
     iq.days_overdue::integer as days_overdue,
-    -- 督办升级 (DESIGN §5): the stage limits are rules values of the quarter's year
-    case
-        when not iq.is_overdue_open then null
-        when iq.days_overdue <= rules.remind_max_days then '提醒'
-        when iq.days_overdue <= rules.supervise_max_days then '督办'
-        when iq.days_overdue <= rules.caution_max_days then '告诫'
-        else '问责'
-    end as escalation_stage,
+    -- 督办升级 (DESIGN §5): the stage whose day range (escalation_stages, the one home of the stage
+    -- limits: rules values of the quarter's year) holds the days overdue; null when not overdue
+    stages.stage as escalation_stage,
     -- 一票否决 (DESIGN §5): overdue by more than the rules' veto_days at the quarter end
     coalesce(iq.is_overdue_open and iq.days_overdue > rules.veto_days, false) as exceeds_veto,
     f.file_path,
@@ -43,3 +42,8 @@ left join files as f on f.file_id = iq.file_id
 left join {{ ref('int_rules__ranking_in_force') }} as rules
     on rules.year = cast(left(iq.quarter, 4) as integer)
    and rules.body_group = iq.body_group
+left join stages
+    on iq.is_overdue_open
+   and stages.year = cast(left(iq.quarter, 4) as integer)
+   and stages.body_group = iq.body_group
+   and iq.days_overdue between stages.min_days and coalesce(stages.max_days, iq.days_overdue)

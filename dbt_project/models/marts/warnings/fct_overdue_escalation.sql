@@ -1,5 +1,5 @@
 -- 逾期未整改问题的督办升级：每个季度末逾期未整改的巡察问题一行，带责任对象、逾期天数、
--- 所处升级阶段（阶段区间取自规则，见 escalation_stages）、进入下一阶段的日期和报送文件位置。
+-- 所处升级阶段（fct_inspection_issues 按 escalation_stages 的规则区间定出，这里只取阶段的顺序和区间说明）、进入下一阶段的日期和报送文件位置。
 with issues as (
     select * from {{ ref('fct_inspection_issues') }}
     where overdue_open
@@ -41,4 +41,4 @@ inner join quarters on quarters.quarter = issues.quarter
 left join stages
     on stages.year = quarters.year
    and stages.body_group = issues.body_group
-   and issues.days_overdue between stages.min_days and coalesce(stages.max_days, issues.days_overdue)
+   and stages.stage = issues.escalation_stage
