@@ -8,7 +8,7 @@ tasks (督办清单) and the overdue open rectifications. It reads the published
 the scoped data modules, so a county bulletin (county_code) is filtered by the same rules as the
 dashboards.
 
-The PDF embeds its Chinese font (dashboards/pdf_fonts.py: a subset of Noto Sans CJK), so it reads
+The PDF (fpdf2) embeds its Chinese font (dashboards/pdf_fonts.py: a subset of Noto Sans CJK SC), so it reads
 the same on any machine; markers are words (红旗, 蜗牛, 否决, 约谈, 边界接近, 并列) in the colours
 of dashboards/colours.py.
 """
@@ -16,6 +16,7 @@ of dashboards/colours.py.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -182,104 +183,134 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def _all_text(b: Bulletin) -> str:
-    """Every character the PDF will draw (the embedded font is subset to these)."""
-    parts = [b.title, b.subtitle, b.source_line, "第页共附表：无。生成时间"]
-    parts += [s.title for s in b.sections] + [p.text for s in b.sections for p in s.paras]
-    for name, df in b.sheets().items():
-        parts.append(name)
-        parts += [str(c) for c in df.columns]
-        for col in df.columns:
-            parts += [_cell_text(v) for v in df[col].tolist()]
-    return "".join(parts)
-
-
 _PDF_WIDE = {"名称": 2, "并列/边界": 2.2, "缺项指标": 2, "任务名称": 4, "牵头单位": 1.6, "问题描述": 4, "责任对象": 1.4,
-             "报送文件": 2.6, "原因": 5, "对象": 1.4, "预警类型": 1.6}
+             "报送文件": 2.6, "原因": 5, "对象": 1.4, "预警类型": 1.6, "问题编号": 1.9, "工作表": 1.3, "整改时限": 1.3,
+             "完成时间": 1.3, "处理期限": 1.3}
+
+_PT = 25.4 / 72  # mm per point
+# a paragraph's unbreakable pieces: a run of Latin letters, digits and number punctuation, or one character
+_TOKENS = re.compile(r"[A-Za-z0-9.,%/+\-:]+|.", re.S)
+_NO_LINE_START = "，。、；：？！）》」』】〉％,.;:?!)%…—"
+_NO_LINE_END = "（《「『【〈("
 
 
 def render_pdf(b: Bulletin) -> bytes:
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer
+    """The bulletin as a landscape A4 PDF (fpdf2, Noto Sans CJK SC embedded: dashboards/pdf_fonts.py)."""
+    from fpdf import FPDF
+    from fpdf.enums import Align, TableCellFillMode, WrapMode, XPos, YPos
+    from fpdf.fonts import FontFace
 
     from dashboards import pdf_fonts
+    from dashboards.pdf_fonts import rgb
 
-    text = _all_text(b)
-    font = pdf_fonts.register(text)
-    bold = pdf_fonts.register(text, "bold")
-    # bulletFontName: a style's default bullet font (Helvetica) would be referenced, never embedded.
-    title = ParagraphStyle("t", bulletFontName=font, fontName=bold, fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=4)
-    sub = ParagraphStyle("s", bulletFontName=font, fontName=font, fontSize=11, leading=15, alignment=TA_CENTER, spaceAfter=10)
-    h2 = ParagraphStyle("h", bulletFontName=font, fontName=bold, fontSize=13, leading=19, spaceBefore=10, spaceAfter=5, keepWithNext=1)
-    body = ParagraphStyle("b", bulletFontName=font, fontName=font, fontSize=10.5, leading=17, wordWrap="CJK", firstLineIndent=21,
-                          spaceAfter=3)
-    note = ParagraphStyle("n", parent=body, fontSize=9, textColor=colors.HexColor(colours.GREY), firstLineIndent=0)
-    cell = ParagraphStyle("c", bulletFontName=font, fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
-    head = ParagraphStyle("hd", parent=cell, fontName=bold, textColor=colors.white)
+    class Doc(FPDF):
+        def footer(self) -> None:
+            self.set_y(-10)
+            self.set_font(pdf_fonts.FAMILY, size=8)
+            self.set_text_color(0, 0, 0)
+            self.cell(0, 4, f"第 {self.page_no()} 页", align="R")
 
-    def runs(para: bulletin_draft.Para) -> str:
-        out = []
-        for t, mark in para.runs:
-            t = escape(t)
-            if mark in colours.MARKS:
-                fg, bg = colours.MARKS[mark]
-                out.append(f'<font name="{bold}" color="{fg}" backColor="{bg}">{t}</font>')
-            else:
-                out.append(t)
-        return "".join(out)
+    pdf = Doc(orientation="L", unit="mm", format="A4")
+    family = pdf_fonts.add_fonts(pdf)
+    pdf.set_margins(16, 14, 16)
+    pdf.set_auto_page_break(True, margin=14)
+    pdf.set_title(f"{b.title} {b.subtitle}")
+    pdf.set_author("清廉建设办公室")
+    pdf.set_creator("qinglian")
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    body_pt, body_h = 10.5, 17 * _PT
+    indent = "\u3000\u3000"  # 首行缩进两字
 
-    buf = io.BytesIO()
-    page = landscape(A4)
-    doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=14 * mm,
-                            bottomMargin=14 * mm, title=f"{b.title} {b.subtitle}", author="清廉建设办公室",
-                            initialFontName=font)
-    width = page[0] - 32 * mm
+    def para_height(text: str) -> float:
+        pdf.set_font(family, size=body_pt)
+        return (int(pdf.get_string_width(indent + text) // width) + 1) * body_h + 1
 
-    def table(df: pd.DataFrame) -> LongTable | Paragraph:
+    def heading(text: str, keep: float = 0.0) -> None:
+        """A heading never stays alone at a page bottom: it moves on with what follows it."""
+        h = 19 * _PT
+        if pdf.will_page_break(10 * _PT + h + keep):
+            pdf.add_page()
+        pdf.ln(10 * _PT)
+        pdf.set_font(family, "B", 13)
+        pdf.set_text_color(0, 0, 0)
+        pdf.multi_cell(0, h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
+        pdf.ln(2)
+
+    def note(text: str) -> None:
+        pdf.set_font(family, size=9)
+        pdf.set_text_color(*rgb(colours.GREY))
+        pdf.multi_cell(0, 14 * _PT, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
+        pdf.set_text_color(0, 0, 0)
+        pdf.ln(1)
+
+    def paragraph(para: bulletin_draft.Para) -> None:
+        """Runs wrapped by hand: CJK breaks between any two characters, a number or word ('20.0%') is
+        never split, and a line never starts with closing punctuation (避头尾)."""
+        pieces: list[tuple[str, str | None]] = [(indent, None)]
+        for text, mark in para.runs:
+            pieces += [(tok, mark if mark in colours.MARKS else None) for tok in _TOKENS.findall(text)]
+        lines: list[list[tuple[str, str | None]]] = [[]]
+        used = 0.0
+        for tok, mark in pieces:
+            pdf.set_font(family, "B" if mark else "", body_pt)
+            w = pdf.get_string_width(tok)
+            if used + w > width and lines[-1]:
+                carry = []
+                while len(lines[-1]) > 1 and (tok[0] in _NO_LINE_START and not carry or lines[-1][-1][0] in _NO_LINE_END):
+                    carry.insert(0, lines[-1].pop())
+                lines.append(carry)
+                used = sum(pdf.get_string_width(t) for t, _ in carry)
+            lines[-1].append((tok, mark))
+            used += w
+        for line in lines:
+            pdf.set_x(pdf.l_margin)
+            for tok, mark in line:
+                pdf.set_font(family, "B" if mark else "", body_pt)
+                pdf.set_text_color(*(rgb(colours.MARKS[mark][0]) if mark else (0, 0, 0)))
+                pdf.cell(pdf.get_string_width(tok), body_h, tok)
+            pdf.ln(body_h)
+        pdf.set_text_color(0, 0, 0)
+        pdf.ln(1)
+
+    def table(df: pd.DataFrame) -> None:
         if df.empty:
-            return Paragraph("无。", body)
-        weights = [_PDF_WIDE.get(str(c), 1.0) for c in df.columns]
-        col_w = [width * w / sum(weights) for w in weights]
-        rows = [[Paragraph(escape(str(c)), head) for c in df.columns]]
-        style = [
-            ("FONTNAME", (0, 0), (-1, -1), font),  # a table's cell style would set Helvetica (never embedded)
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#34495E")),
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#BFBFBF")),
-            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F4F6F7")]),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ]
+            pdf.set_font(family, size=body_pt)
+            pdf.multi_cell(0, body_h, "无。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            return
         marked = {j for j, c in enumerate(df.columns) if c in TABLE_MARKS}
-        for i, rec in enumerate(df.itertuples(index=False), start=1):
-            row = []
-            for j, v in enumerate(rec):
-                txt = _cell_text(v)
-                mark = colours.mark_of(txt) if j in marked else None
-                if mark:
-                    fg, bg = colours.MARKS[mark]
-                    row.append(Paragraph(f'<font name="{bold}" color="{fg}">{escape(txt)}</font>', cell))
-                    style.append(("BACKGROUND", (j, i), (j, i), colors.HexColor(bg)))
-                else:
-                    row.append(Paragraph(escape(txt), cell))
-            rows.append(row)
-        t = LongTable(rows, colWidths=col_w, repeatRows=1)
-        t.setStyle(style)
-        return t
+        pdf.set_font(family, size=8.5)
+        pdf.set_draw_color(*rgb("#BFBFBF"))
+        pdf.set_line_width(0.4 * _PT)
+        with pdf.table(width=width, col_widths=[_PDF_WIDE.get(str(c), 1.0) for c in df.columns],
+                       line_height=11 * _PT, text_align=Align.L, wrapmode=WrapMode.WORD, padding=(1, 1.2),
+                       headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=rgb("#34495E")),
+                       cell_fill_color=rgb("#F4F6F7"), cell_fill_mode=TableCellFillMode.EVEN_ROWS) as t:
+            head = t.row()
+            for c in df.columns:
+                head.cell(str(c))
+            for rec in df.itertuples(index=False):
+                row = t.row()
+                for j, v in enumerate(rec):
+                    txt = _cell_text(v)
+                    mark = colours.mark_of(txt) if j in marked else None
+                    if mark:
+                        fg, bg = colours.MARKS[mark]
+                        row.cell(txt, style=FontFace(emphasis="BOLD", color=rgb(fg), fill_color=rgb(bg)))
+                    else:
+                        row.cell(txt)
 
-    story: list = [Paragraph(escape(b.title), title), Paragraph(escape(b.subtitle), sub)]
+    pdf.add_page()
+    pdf.set_font(family, "B", 18)
+    pdf.cell(0, 26 * _PT, b.title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(family, size=11)
+    pdf.cell(0, 15 * _PT, b.subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
     if b.source_line:
-        story.append(Paragraph(escape(b.source_line), note))
+        note(b.source_line)
     for sec in b.sections:
-        paras = [Paragraph(runs(p), body) for p in sec.paras]
-        # The heading never stays alone at a page bottom: it travels with its first paragraph.
-        story.append(KeepTogether([Paragraph(escape(sec.title), h2), *paras[:1]]))
-        story += paras[1:]
+        heading(sec.title, keep=para_height(sec.paras[0].text) if sec.paras else 0.0)
+        for p in sec.paras:
+            paragraph(p)
     n = 1
     appendix = [(f"{label}红旗/蜗牛榜", df) for label, df in b.rankings.items()]
     appendix += [(f"{label}{b.quarter[:4]}年度考核", df) for label, df in b.annual.items()]
@@ -287,24 +318,16 @@ def render_pdf(b: Bulletin) -> bytes:
     if not b.warnings.empty:
         appendix.append(("风险预警", b.warnings))
     for name, df in appendix:
-        heading = Paragraph(escape(f"附表{n}　{name}"), h2)
-        if name.endswith("红旗/蜗牛榜") and b.tie_rule:
-            story.append(KeepTogether([heading, Paragraph(escape(f"并列说明：{b.tie_rule}。"), note)]))
-        else:
-            story.append(heading)
-        story.append(table(df))
+        tie = name.endswith("红旗/蜗牛榜") and b.tie_rule
+        # the heading travels with its note and the table's header and first rows
+        heading(f"附表{n}　{name}", keep=(8 if tie else 0) + 24)
+        if tie:
+            note(f"并列说明：{b.tie_rule}。")
+        table(df)
         n += 1
-    story += [Spacer(1, 8), Paragraph(escape(f"生成时间：{datetime.now():%Y-%m-%d %H:%M}"), note)]
-
-    def footer(canvas: object, doc_: object) -> None:
-        canvas.saveState()  # type: ignore[attr-defined]
-        canvas.setFont(font, 8)  # type: ignore[attr-defined]
-        canvas.drawRightString(page[0] - 16 * mm, 8 * mm, f"第 {doc_.page} 页")  # type: ignore[attr-defined]
-        canvas.restoreState()  # type: ignore[attr-defined]
-
-    # initialFontName (above): reportlab would otherwise reference (never embed) Helvetica on every page.
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buf.getvalue()
+    pdf.ln(4)
+    note(f"生成时间：{datetime.now():%Y-%m-%d %H:%M}")
+    return bytes(pdf.output())
 
 
 def render_docx(b: Bulletin) -> bytes:

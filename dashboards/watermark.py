@@ -14,10 +14,7 @@ A county user's watermark names the scope.
 from __future__ import annotations
 
 import base64
-import functools
 import io
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -89,19 +86,15 @@ def decode_page_css(css: str) -> str:
 # --- raster tile (xlsx background) ----------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
 def _cjk_font_file() -> tuple[str, int] | None:
-    """Noto Sans CJK (Debian fonts-noto-cjk) as PIL wants it: (file, face index)."""
-    if shutil.which("fc-match"):
-        try:
-            out = subprocess.run(["fc-match", "-f", "%{file}:%{index}", "Noto Sans CJK SC:lang=zh-cn"],
-                                 capture_output=True, text=True, timeout=10).stdout.strip()
-            path, _, index = out.rpartition(":")
-            if path and "CJK" in path:
-                return path, int(index or 0)
-        except (OSError, ValueError, subprocess.SubprocessError):
-            pass
-    return None
+    """Noto Sans CJK SC (Debian fonts-noto-cjk) as PIL wants it: (file, face index); None when missing.
+    The same lookup as the PDFs' (dashboards/pdf_fonts.py)."""
+    from dashboards import pdf_fonts
+
+    try:
+        return pdf_fonts.font_file("regular")
+    except pdf_fonts.FontMissing:
+        return None
 
 
 def png_tile(wm: Watermark, width: int = 560, height: int = 300) -> bytes:
@@ -158,61 +151,56 @@ def xlsx_properties(wb: Any, wm: Watermark) -> None:
 # --- PDF --------------------------------------------------------------------------------------------
 
 
-def _pdf_font(wm: Watermark) -> str:
-    """An embedded CJK font covering the watermark's text (dashboards/pdf_fonts.py)."""
+def _overlay(wm: Watermark, width: float, height: float) -> bytes:
+    """One page of the given size (points) carrying the mark: diagonal repeated text and a footer line."""
+    from fpdf import FPDF
+
     from dashboards import pdf_fonts
 
-    return pdf_fonts.register(f"查看/导出：{wm.text}")
-
-
-def draw_pdf(canvas: Any, wm: Watermark, width: float, height: float, font: str | None = None) -> None:
-    """Diagonal repeated text and a footer line on one reportlab canvas page (usable in onPage too)."""
-    from reportlab.lib.colors import Color
-
-    font = font or _pdf_font(wm)
-    canvas.saveState()
-    canvas.setFillColor(Color(0.45, 0.48, 0.5, alpha=0.13))
-    canvas.setFont(font, 13)
+    pdf = FPDF(unit="pt", format=(width, height))
+    pdf.set_compression(False)  # _own_names rewrites the content stream
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    family = pdf_fonts.add_fonts(pdf)
+    pdf.add_page()
     step_x, step_y = 300, 170
-    canvas.translate(width / 2, height / 2)
-    canvas.rotate(25)
     reach = int(max(width, height) / min(step_x, step_y)) + 2
-    for i in range(-reach, reach + 1):
-        for j in range(-reach, reach + 1):
-            x, y = i * step_x + (j % 2) * step_x / 2, j * step_y
-            canvas.drawCentredString(x, y + 8, wm.lines[0])
-            canvas.drawCentredString(x, y - 9, wm.lines[1])
-    canvas.restoreState()
-    canvas.saveState()
-    canvas.setFillColor(Color(0.45, 0.48, 0.5, alpha=0.9))
-    canvas.setFont(font, 7)
-    canvas.drawString(28, 12, f"查看/导出：{wm.text}")
-    canvas.restoreState()
+    pdf.set_font(family, size=13)
+    with pdf.local_context(fill_opacity=0.13, text_color=(115, 122, 128)), \
+            pdf.rotation(25, x=width / 2, y=height / 2):
+        for i in range(-reach, reach + 1):
+            for j in range(-reach, reach + 1):
+                x, y = width / 2 + i * step_x + (j % 2) * step_x / 2, height / 2 - j * step_y
+                for line, dy in ((wm.lines[0], -8), (wm.lines[1], 9)):
+                    pdf.text(x - pdf.get_string_width(line) / 2, y + dy, line)
+    pdf.set_font(family, size=7)
+    with pdf.local_context(fill_opacity=0.9, text_color=(115, 122, 128)):
+        pdf.text(28, height - 12, f"查看/导出：{wm.text}")
+    return bytes(pdf.output())
 
 
-def _own_font_names(mark: Any) -> Any:
-    """Rename the watermark page's font resources (/F1 -> /QLWF1) so that merging it onto a page
-    whose own fonts reportlab also called /F1… cannot swap one embedded subset for the other."""
+def _own_names(mark: Any) -> Any:
+    """Rename the watermark page's font and graphics-state resources (/F1 -> /QLWF1, /GS1 -> /QLWGS1)
+    so that merging it onto a page whose own resources fpdf2 also called /F1… cannot swap one
+    embedded font subset (or opacity) for the other."""
     import re
 
     from pypdf.generic import DictionaryObject, NameObject
 
     resources = mark["/Resources"]
-    fonts = resources.get("/Font")
-    if not fonts:
-        return mark
-    fonts = fonts.get_object()
-    renamed = DictionaryObject({NameObject(f"/QLW{str(k)[1:]}"): v for k, v in fonts.items()})
-    resources[NameObject("/Font")] = renamed
-    stream = mark["/Contents"].get_object()  # reportlab writes one content stream per page
-    stream.set_data(re.sub(rb"/(F\d+(?:\+\d+)?)(?=[\s/\[<(])", rb"/QLW\1", stream.get_data()))
+    for kind in ("/Font", "/ExtGState"):
+        entries = resources.get(kind)
+        if entries:
+            entries = entries.get_object()
+            resources[NameObject(kind)] = DictionaryObject({NameObject(f"/QLW{str(k)[1:]}"): v for k, v in entries.items()})
+    stream = mark["/Contents"].get_object()  # one uncompressed content stream (set_compression(False))
+    stream.set_data(re.sub(rb"/((?:F|GS)\d+)(?=[\s/\[<(])", rb"/QLW\1", stream.get_data()))
     return mark
 
 
-def stamp_pdf(data: bytes, wm: Watermark, font: str | None = None) -> bytes:
+def stamp_pdf(data: bytes, wm: Watermark) -> bytes:
     """Every page of a PDF under the watermark; the viewer also goes into the document's metadata."""
     from pypdf import PdfReader, PdfWriter
-    from reportlab.pdfgen import canvas as rl_canvas
 
     reader = PdfReader(io.BytesIO(data))
     writer = PdfWriter(clone_from=reader)
@@ -220,13 +208,7 @@ def stamp_pdf(data: bytes, wm: Watermark, font: str | None = None) -> bytes:
     for page in writer.pages:
         size = (float(page.mediabox.width), float(page.mediabox.height))
         if size not in marks:
-            buf = io.BytesIO()
-            font = font or _pdf_font(wm)
-            c = rl_canvas.Canvas(buf, pagesize=size, initialFontName=font, pageCompression=0)
-            draw_pdf(c, wm, *size, font=font)
-            c.showPage()
-            c.save()
-            marks[size] = _own_font_names(PdfReader(io.BytesIO(buf.getvalue())).pages[0])
+            marks[size] = _own_names(PdfReader(io.BytesIO(_overlay(wm, *size))).pages[0])
         page.merge_page(marks[size], over=True)
     meta = dict(reader.metadata or {})
     meta.update({"/Subject": f"查看/导出：{wm.text}", "/Keywords": f"qinglian-watermark;{wm.username}"})

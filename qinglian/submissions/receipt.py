@@ -1,7 +1,7 @@
 """The receipt (回执) of one upload as a PDF with an embedded CJK font.
 
-fpdf2 embeds a subset of Noto Sans CJK SC (Debian fonts-noto-cjk, found with fc-match as the
-watermark does), so the receipt reads the same on any viewer, with or without Chinese fonts installed.
+fpdf2 embeds a subset of Noto Sans CJK SC (Debian fonts-noto-cjk, dashboards/pdf_fonts.py, the same
+font and library as the bulletin and the watermark), so the receipt reads the same on any viewer, with or without Chinese fonts installed.
 The watermark naming who downloaded it is stamped on afterwards by dashboards.exports.export.
 """
 
@@ -15,13 +15,13 @@ from qinglian.submissions.store import Upload
 MAX_REASONS = 30
 
 
-def _font() -> tuple[str, int]:
-    from dashboards.watermark import _cjk_font_file
+def _add_font(pdf: object) -> str:
+    from dashboards import pdf_fonts
 
-    found = _cjk_font_file()
-    if found is None:
-        raise UserError("服务器缺少中文字体（Debian 软件包 fonts-noto-cjk），无法生成回执 PDF；请联系管理员安装")
-    return found
+    try:
+        return pdf_fonts.add_fonts(pdf)
+    except pdf_fonts.FontMissing:
+        raise UserError("服务器缺少中文字体（Debian 软件包 fonts-noto-cjk），无法生成回执 PDF；请联系管理员安装") from None
 
 
 def _size(n: int) -> str:
@@ -51,10 +51,9 @@ def render_receipt(upload: Upload, period_label: str | None = None) -> bytes:
     from fpdf.enums import XPos, YPos
     from fpdf.fonts import FontFace
 
-    path, index = _font()
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(True, margin=18)
-    pdf.add_font("cjk", fname=path, collection_font_number=index) if path.endswith(".ttc") else pdf.add_font("cjk", fname=path)
+    _add_font(pdf)
     pdf.set_title(f"报送回执 {upload.receipt_no}")
     pdf.set_author("清廉建设办公室")
     pdf.set_creator("qinglian")
