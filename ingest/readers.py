@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import fastexcel
 import polars as pl
+import pyarrow.compute as pc
 
 from ingest.errors import FileRejected, UnreadableFile, is_reader_failure
 from ingest.limits import (
@@ -83,25 +84,51 @@ def finish_sheets(sheets: list[RawSheet]) -> tuple[pl.DataFrame, list[int]]:
     width = max(s.frame.width for s in sheets)
     names = [f"c{i}" for i in range(width)]
     parts = [s.frame.rename(dict(zip(s.frame.columns, names, strict=False))) for s in sheets]
-    grid = pl.concat(parts, how="diagonal") if len(parts) > 1 else parts[0]
-    suspect = _suspect_sheets(grid, heights, [s.lotus is not None for s in sheets])
-    if suspect:
-        for i in suspect:
-            fixed = sheets[i].lotus(sheets[i].frame)
-            parts[i] = fixed.rename(dict(zip(fixed.columns, names, strict=False)))
-        grid = pl.concat(parts, how="diagonal") if len(parts) > 1 else parts[0]
+    grid = _stack(parts, names)
+    codes, uniques = _distinct(grid, names)
+    fixable = [s.lotus is not None for s in sheets]
+    if any(fixable) and uniques.str.contains(_SUSPECT_DATE.pattern).any():
+        suspect = _suspect_sheets(grid, heights, fixable)
+        if suspect:
+            for i in suspect:
+                fixed = sheets[i].lotus(sheets[i].frame)
+                parts[i] = fixed.rename(dict(zip(fixed.columns, names, strict=False)))
+            grid = _stack(parts, names)
+            codes, uniques = _distinct(grid, names)
     sid = pl.Series("_sid", [i for i, h in enumerate(heights) for _ in range(h)], dtype=pl.Int32)
-    csv = [i for i, s in enumerate(sheets) if not s.excel]
-    grid = grid.with_columns(sid).with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_sid").alias("_row"),
-                                               (~pl.col("_sid").is_in(csv) if csv else pl.lit(True)).alias("_xl"))
-
-    def clean(c: str) -> pl.Expr:
-        cell = pl.col(c) if c in grid.columns else pl.lit(None, dtype=pl.String)
-        cell = pl.when(pl.col("_xl")).then(cell.str.replace(_MIDNIGHT, "${1}")).otherwise(cell)
-        return _clean_expr(cell).alias(c)
-
-    grid = grid.select("_sid", "_row", *[clean(c) for c in names])
+    # Cleaning is a function of the cell's text (and, for the date fix, of Excel vs CSV): it runs
+    # once per distinct text of the batch (ledgers repeat their units, regions and answers every
+    # quarter), and every cell takes its cleaned text by its code. Codes of CSV cells point into
+    # the second half of the table, the texts cleaned without the Excel date fix.
+    cleaned = _clean_texts(uniques)
+    if any(s.excel for s in sheets):
+        dated = uniques.str.contains(_MIDNIGHT).fill_null(False)
+        excel = _where(cleaned, dated, lambda t: _clean_texts(t.str.slice(0, 10)), uniques) if dated.any() else cleaned
+    else:
+        excel = cleaned
+    n = grid.height
+    if excel is cleaned:
+        full = cleaned.gather(codes)
+    else:
+        csv_rows = pl.Series([not s.excel for s, h in zip(sheets, heights, strict=True) for _ in range(h)], dtype=pl.Boolean)
+        full = pl.concat([excel, cleaned]).gather(codes + pl.concat([csv_rows] * width).cast(pl.UInt32) * uniques.len())
+    grid = pl.DataFrame([sid, *[full.slice(i * n, n).alias(c) for i, c in enumerate(names)]])
+    grid = grid.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_sid").alias("_row")).select("_sid", "_row", *names)
     return _fill_merges_all(grid, sheets, offsets), offsets
+
+
+def _stack(parts: list[pl.DataFrame], names: list[str]) -> pl.DataFrame:
+    """The sheets one after another in columns c0..cN (a narrower sheet's extra columns null)."""
+    grid = pl.concat(parts, how="diagonal") if len(parts) > 1 else parts[0]
+    return grid.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in names if c not in grid.columns).select(names)
+
+
+def _distinct(grid: pl.DataFrame, names: list[str]) -> tuple[pl.Series, pl.Series]:
+    """Every cell of the grid, column after column, as a code into the grid's distinct texts (null
+    for an empty cell): (codes, distinct texts). Arrow's dictionary encoding, one hash per cell."""
+    stacked = pl.concat([grid[c].cast(pl.String) for c in names]).rechunk()
+    encoded = pc.dictionary_encode(stacked.to_arrow())
+    return pl.Series(encoded.indices).cast(pl.UInt32), pl.Series(encoded.dictionary).cast(pl.String)
 
 
 def _suspect_sheets(grid: pl.DataFrame, heights: list[int], fixable: list[bool]) -> list[int]:
@@ -118,6 +145,23 @@ def _suspect_sheets(grid: pl.DataFrame, heights: list[int], fixable: list[bool])
         starts.append(at)
         at += h
     return sorted({i for i in (bisect.bisect_right(starts, r) - 1 for r in rows) if fixable[i]})
+
+
+def _where(values: pl.Series, mask: pl.Series, fn: Callable[[pl.Series], pl.Series], source: pl.Series | None = None) -> pl.Series:
+    """`values` with fn(source) in the places `mask` marks; fn runs on those texts only."""
+    at = mask.arg_true()
+    if at.len() == 0:
+        return values
+    return values.clone().scatter(at, fn((values if source is None else source).gather(at)))
+
+
+def _clean_texts(texts: pl.Series) -> pl.Series:
+    """_clean_expr on a Series, each costly step only on the texts it can change: NFKC leaves ASCII
+    as it is, and a text without white space has none to fold or strip."""
+    texts = _where(texts, texts.str.contains(r"[^\x00-\x7f]").fill_null(False), lambda t: t.str.normalize("NFKC"))
+    spaced = texts.str.contains(r"[\s\u3000]").fill_null(False)
+    texts = _where(texts, spaced, lambda t: t.str.replace_all(r"[\s\u3000]+", " ").str.strip_chars())
+    return texts.replace("", None)
 
 
 def _clean_expr(cell: pl.Expr) -> pl.Expr:
