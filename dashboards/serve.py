@@ -39,15 +39,13 @@ STREAMLIT_FLAGS = (
 
 def _upload_mb() -> int:
     """The server's upload ceiling is the ingest's own per-file limit (ingest/limits.py), not Streamlit's 200 MB."""
-    import math
-
     from ingest.limits import Limits
     from qinglian.errors import UserError
 
     try:
-        return max(1, math.ceil(Limits.from_env().file_mb))
+        return Limits.from_env().upload_mb
     except UserError:  # a bad QINGLIAN_LIMIT_FILE_MB is reported by the upload page itself, in Chinese
-        return max(1, math.ceil(Limits().file_mb))
+        return Limits().upload_mb
 
 
 def command(port: int = 8501, address: str | None = None) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,6 +20,9 @@ from dashboards import auth, colours, data, downloads, exports
 from dashboards import watermark as wmk
 from dashboards.exports import to_xlsx
 from qinglian.security.scope import Scope
+
+if TYPE_CHECKING:
+    from ingest.limits import Limits
 
 CJK_FONT = "Noto Sans CJK SC, Microsoft YaHei, sans-serif"
 # Colours mean one thing (dashboards/colours.py): red is the red flag's only; snails have their own.
@@ -237,17 +240,41 @@ HOUSE_CSS = """<style>
 </style>"""
 
 
+# Streamlit's table toolbar (the icons over a dataframe) has English tooltips and no option to translate
+# them. A tooltip is drawn away from its button, so its text is replaced while that button is hovered or
+# focused (body:has(...)): only one tooltip is open at a time.
+TOOLBAR_WORDS = {
+    "Show/hide columns": "显示/隐藏列",
+    "Search": "搜索",
+    "Fullscreen": "全屏查看",
+    "Close fullscreen": "退出全屏",
+    "Clear selection": "清除选择",
+}
+
+
+def toolbar_css() -> str:
+    rules = []
+    for english, chinese in TOOLBAR_WORDS.items():
+        open_ = [f'body:has([data-testid="stElementToolbar"] button[aria-label="{english}"]:{state}) '
+                 f'[data-testid="stTooltipContent"] [data-testid="stMarkdownContainer"] p' for state in ("hover", "focus-visible")]
+        rules.append(f"{', '.join(open_)} {{ font-size: 0 !important; }}")
+        rules.append(f"{', '.join(o + '::after' for o in open_)} {{ content: \"{chinese}\"; font-size: 0.875rem; }}")
+    return "\n".join(rules)
+
+
 def house_css() -> None:
     """The style every page shares (called once per run by app.py)."""
-    st.html(HOUSE_CSS)
+    st.html(HOUSE_CSS.replace("</style>", toolbar_css() + "\n</style>"))
 
 
-def uploader_css(file_mb: float, types: Sequence[str]) -> None:
+def uploader_css(limits: Limits, types: Sequence[str]) -> None:
     """Chinese for the file uploader's own words (Streamlit has no option for them): the button, the
-    size line and the drag hint. The size is the ingest's own per-file limit (ingest/limits.py), the
-    value the uploader enforces too (max_upload_size)."""
+    size line, the drag hint, and the tooltip of a file it refused in the browser (English "File must be
+    1.0MB or smaller." / "… files are not allowed."). The size is the ingest's own per-file limit
+    (ingest/limits.py), the value the uploader enforces too (Limits.upload_mb)."""
     kinds = "、".join(t.upper() for t in types)
-    size = f"{file_mb:g} MB"
+    size = f"{limits.file_mb:g} MB"
+    refused = f"未上传：文件须为 {kinds} 格式，且不超过 {size}；请压缩、拆分或另存后重新选择"
     st.html(f"""<style>
 [data-testid="stFileUploaderDropzone"] button p, [data-testid="stFileUploader"] section button p {{ font-size: 0 !important; }}
 [data-testid="stFileUploaderDropzone"] button p::after {{ content: "选择文件"; font-size: 14px; }}
@@ -255,6 +282,8 @@ def uploader_css(file_mb: float, types: Sequence[str]) -> None:
   font-size: 0 !important; }}
 [data-testid="stFileUploaderDropzoneInstructions"] span::after, [data-testid="stFileUploaderDropzoneInstructions"] small::after {{
   content: "可拖放文件到此处；单个文件不超过 {size}，格式 {kinds}"; font-size: 13px; }}
+[data-testid="stTooltipErrorContent"] {{ font-size: 0 !important; }}
+[data-testid="stTooltipErrorContent"]::after {{ content: "{refused}"; font-size: 0.875rem; }}
 </style>""")
 
 

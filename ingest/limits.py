@@ -20,6 +20,7 @@ Limits are configurable with environment variables (QINGLIAN_LIMIT_<NAME>, see `
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import struct
@@ -50,6 +51,12 @@ class Limits:
     @property
     def file_bytes(self) -> int:
         return int(self.file_mb * 1024 * 1024)
+
+    @property
+    def upload_mb(self) -> int:
+        """The ceiling, in whole MB, a browser upload is held to before the file reaches the ingest's own
+        check (Streamlit's server.maxUploadSize and the uploader take integers): file_mb rounded up."""
+        return max(1, math.ceil(self.file_mb))
 
     @property
     def inflated_bytes(self) -> int:

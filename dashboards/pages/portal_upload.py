@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from dashboards import auth, portal_data, portal_ui, ui
@@ -55,10 +53,10 @@ ui.download_export("下载预填模板（Excel）", lambda: template_bytes(sourc
 st.subheader("第二步：上传填好的文件")
 limits = Limits.from_env()
 TYPES = ["xlsx", "xls", "csv"]
-ui.uploader_css(limits.file_mb, TYPES)
+ui.uploader_css(limits, TYPES)
 # The browser refuses a file over the ingest's own limit before it is sent (the dry run checks it again).
 files = st.file_uploader(f"选择文件（可一次选多个；支持 .xlsx、.xls、.csv，单个文件不超过 {limits.file_mb:g} MB）",
-                         type=TYPES, accept_multiple_files=True, max_upload_size=max(1, math.ceil(limits.file_mb)),
+                         type=TYPES, accept_multiple_files=True, max_upload_size=limits.upload_mb,
                          key=f"portal_files_{source}_{st.session_state.get(ROUND, 0)}")
 if st.button("提交报送", type="primary", disabled=not files, key="portal_submit"):
     batch = []
