@@ -74,6 +74,9 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "indicator_means": ("marts.scorecard_indicator_means", "FALSE"),
     # Roll-ups per scope (the city, or one county): a county user sees only their county's row.
     "headline": ("marts.kpi_headline_quarterly", "scope_code = {c}"),
+    "rect_groups": ("marts.kpi_rectification_by_group", "scope_code = {c}"),
+    "cases_overall": ("marts.kpi_cases_overall", "scope_code = {c}"),
+    "snail_runs": ("marts.scorecard_snail_runs", "body_code = {c}"),
     "sat_overall": ("marts.kpi_satisfaction_overall", "scope_code = {c}"),
     "annual_indicators": ("marts.assessment_annual_indicators", "body_code = {c}"),
     # The rules are the same for every viewer (DESIGN §5: read from the office's configuration).
@@ -372,27 +375,24 @@ def ranking(quarter: str, group: str, src: Source | None = None) -> pd.DataFrame
 
 
 def snail_history(group: str, src: Source | None = None) -> pd.DataFrame:
-    """Body x quarter flags, plus the longest run of consecutive snails."""
-    sc = scorecard(src, group)
-    if sc.empty:
-        return sc
-    qs = sorted(sc.quarter.unique())
-    sn = sc.assign(snail=sc.flag.eq("蜗牛")).pivot_table(index=["body_code", "body_name"], columns="quarter",
-                                                          values="snail", aggfunc="any", fill_value=False)
-    sn = sn.reindex(columns=qs, fill_value=False)
-    # Longest consecutive run, vectorised over bodies: cumulative count reset at each non-snail.
-    arr = sn.to_numpy(dtype=int)
-    run = arr.copy()
-    for j in range(1, arr.shape[1]):  # loops over quarters (a handful), not rows
-        run[:, j] = (run[:, j - 1] + 1) * arr[:, j]
-    flags = sc.pivot_table(index=["body_code", "body_name"], columns="quarter", values="flag",
-                           aggfunc="first").reindex(index=sn.index, columns=qs)
+    """Body x quarter flags, the current and the longest run of consecutive snails and the 约谈 quarters,
+    as the warehouse counted them (marts.scorecard_snail_runs); this only lays them out per body."""
+    s = _src(src)
+    if not s.has("snail_runs"):
+        return pd.DataFrame()
+    runs = s.query("""SELECT body_code, body_name, quarter, flag, current_run, longest_run, talk_required
+                      FROM {snail_runs} WHERE body_group = $grp ORDER BY body_code, quarter""", grp=group)
+    if runs.empty:
+        return runs
+    qs = sorted(runs.quarter.unique())
+    flags = runs.pivot(index=["body_code", "body_name"], columns="quarter", values="flag").reindex(columns=qs)
     out = flags.astype(object).where(flags.notna(), "").reset_index()
-    out["current_run"] = run[:, -1] if run.size else 0
-    out["longest_run"] = run.max(axis=1) if run.size else 0
-    talk = sc[sc.talk_required.fillna(False).astype(bool)].groupby("body_code").quarter.apply(
-        lambda s: "、".join(sorted(s)))
-    out["talk_quarters"] = out.body_code.map(talk).astype(object).where(lambda s: s.notna(), "")
+    out.columns.name = None
+    latest = runs.drop_duplicates("body_code", keep="last").set_index("body_code")  # ordered by quarter
+    out["current_run"] = out.body_code.map(latest.current_run).fillna(0).astype(int)
+    out["longest_run"] = out.body_code.map(latest.longest_run).fillna(0).astype(int)
+    talk = runs[runs.talk_required.fillna(False).astype(bool)].groupby("body_code").quarter.agg("、".join)
+    out["talk_quarters"] = out.body_code.map(talk).astype(object).where(lambda v: v.notna(), "")
     return out.sort_values(["longest_run", "current_run"], ascending=False).reset_index(drop=True)
 
 
@@ -586,11 +586,25 @@ def rect_kpi(quarter: str, src: Source | None = None) -> pd.DataFrame:
                            q=quarter)
 
 
+def rect_headline(quarter: str, src: Source | None = None) -> pd.DataFrame:
+    """The viewer's scope's rectification figures for one quarter (marts.kpi_headline_quarterly: the
+    warehouse sums and divides; a copy without the columns gives an empty frame)."""
+    s = _src(src)
+    cols = ("issues_due", "issues_rectified", "rectification_rate", "issues_on_time", "on_time_rate",
+            "overdue_open", "overdue_over_veto")
+    if not s.has("headline") or not set(cols) <= s.columns("headline"):
+        return pd.DataFrame()
+    return s.query(f"SELECT {', '.join(cols)} FROM {{headline}} WHERE {_OWN_SCOPE} AND quarter = $q", q=quarter)
+
+
 def rect_trend(src: Source | None = None) -> pd.DataFrame:
-    return _src(src).query("""SELECT quarter, body_group, sum(issues_due) AS issues_due,
-                                     sum(issues_rectified) AS issues_rectified, sum(issues_on_time) AS issues_on_time,
-                                     sum(overdue_open) AS overdue_open
-                              FROM {rect_kpi} GROUP BY ALL ORDER BY quarter, body_group""")
+    """Per quarter and group, the viewer's scope's rectification rate (marts.kpi_rectification_by_group)."""
+    s = _src(src)
+    if not s.has("rect_groups"):
+        return pd.DataFrame()
+    return s.query(f"""SELECT quarter, body_group, issues_due, issues_rectified, rectification_rate, issues_on_time,
+                              on_time_rate, overdue_open
+                       FROM {{rect_groups}} WHERE {_OWN_SCOPE} ORDER BY quarter, body_group""")
 
 
 def overdue_issues(quarter: str, src: Source | None = None) -> pd.DataFrame:
@@ -653,6 +667,15 @@ def cases_by_region(src: Source | None = None) -> pd.DataFrame:
                            ORDER BY quarter, level_rank, region_code""")
     return s.query("SELECT *, region_code AS region_name, NULL AS region_level, NULL AS population, 3 AS level_rank "
                    "FROM {cases} ORDER BY quarter, region_code")
+
+
+def cases_overall(src: Source | None = None) -> pd.DataFrame:
+    """Per quarter, the viewer's scope's own case figures with the first-form share and cases per 10,000
+    residents (marts.kpi_cases_overall: the scope region's rolled-up row of kpi_cases)."""
+    s = _src(src)
+    if not s.has("cases_overall"):
+        return pd.DataFrame()
+    return s.query(f"SELECT * FROM {{cases_overall}} WHERE {_OWN_SCOPE} ORDER BY quarter")
 
 
 # --- data quality -------------------------------------------------------------------------------

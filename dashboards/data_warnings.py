@@ -15,6 +15,9 @@ data.SOURCES.update({
     "escalation": ("marts.fct_overdue_escalation", "body_code = {c}"),
     "stages": ("marts.escalation_stages", "TRUE"),
     "warnings": ("marts.early_warnings", "body_code = {c}"),
+    "overdue_bodies": ("marts.kpi_overdue_bodies", "body_code = {c}"),
+    "overdue_stages": ("marts.kpi_overdue_stages", "body_code = {c}"),
+    "stage_totals": ("marts.kpi_overdue_stages_scope", "scope_code = {c}"),
 })
 
 KIND_LABELS = {
@@ -50,6 +53,35 @@ def overdue_with_stage(quarter: str, src: data.Source | None = None) -> pd.DataF
         return s.query("""SELECT * FROM {escalation} WHERE quarter = $q
                           ORDER BY days_overdue DESC, body_code, issue_code""", q=quarter)
     return data.overdue_issues(quarter, s)
+
+
+def overdue_bodies(quarter: str, src: data.Source | None = None) -> pd.DataFrame:
+    """Per responsible body with overdue issues: how many, the longest overdue, the highest stage reached
+    (marts.kpi_overdue_bodies), most overdue first."""
+    s = data._src(src)
+    if not s.has("overdue_bodies"):
+        return pd.DataFrame()
+    return s.query("""SELECT body_group, body_code, overdue_issues, max_days_overdue, top_stage, top_stage_order
+                      FROM {overdue_bodies} WHERE quarter = $q
+                      ORDER BY max_days_overdue DESC, overdue_issues DESC, body_code""", q=quarter)
+
+
+def overdue_stage_counts(quarter: str, src: data.Source | None = None) -> pd.DataFrame:
+    """Per body and stage in force, the overdue issues at that stage (marts.kpi_overdue_stages, 0 when none)."""
+    s = data._src(src)
+    if not s.has("overdue_stages"):
+        return pd.DataFrame()
+    return s.query("""SELECT body_code, escalation_stage, stage_order, issues FROM {overdue_stages}
+                      WHERE quarter = $q ORDER BY body_code, stage_order""", q=quarter)
+
+
+def overdue_stage_totals(quarter: str, src: data.Source | None = None) -> pd.DataFrame:
+    """Per stage, the viewer's scope's overdue issues (marts.kpi_overdue_stages_scope)."""
+    s = data._src(src)
+    if not s.has("stage_totals"):
+        return pd.DataFrame()
+    return s.query(f"""SELECT escalation_stage, stage_order, issues FROM {{stage_totals}}
+                       WHERE {data._OWN_SCOPE} AND quarter = $q ORDER BY stage_order""", q=quarter)
 
 
 def latest_warnings(quarter: str, src: data.Source | None = None, as_of: object | None = None) -> pd.DataFrame:

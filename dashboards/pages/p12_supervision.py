@@ -66,21 +66,24 @@ def render() -> None:
         st.success("季末没有逾期未整改的巡察问题。")
     else:
         has_stage = "stage" in od.columns and od.stage.notna().any()
-        if has_stage:
+        if has_stage:  # counts per stage, as the warehouse counted them for the viewer's scope
+            totals = data_warnings.overdue_stage_totals(quarter, src).set_index("escalation_stage").issues
             cols = st.columns(len(stages))
             for col, s in zip(cols, stages.sort_values("stage_order").itertuples(), strict=True):
-                col.metric(f"{s.stage}（{s.range_text}）", f"{int((od.stage == s.stage).sum())} 个", border=True)
+                col.metric(f"{s.stage}（{s.range_text}）", f"{int(totals.get(s.stage, 0))} 个", border=True)
         else:
             st.caption("考核规则未配置督办升级阶段，仅按逾期天数列出。")
-        od = od.assign(对象=od.body_code.map(names).fillna(od.body_code))
-        agg = od.groupby(["body_code", "对象"], as_index=False).agg(逾期问题=("issue_code", "size"),
-                                                                   最长逾期天数=("days_overdue", "max"))
+        bodies = data_warnings.overdue_bodies(quarter, src)  # sorted: longest overdue, then most issues
+        agg = pd.DataFrame({"body_code": bodies.body_code, "对象": bodies.body_code.map(names).fillna(bodies.body_code),
+                            "逾期问题": bodies.overdue_issues, "最长逾期天数": bodies.max_days_overdue})
         if has_stage:
-            top = od.sort_values("stage_order", ascending=False).drop_duplicates("body_code")[["body_code", "stage"]]
-            agg = agg.merge(top.rename(columns={"stage": "最高阶段"}), on="body_code", how="left")
+            agg["最高阶段"] = bodies.top_stage
+            per_stage = data_warnings.overdue_stage_counts(quarter, src).pivot(
+                index="body_code", columns="escalation_stage", values="issues")
             for s in stages.sort_values("stage_order").itertuples():
-                agg[s.stage] = agg.body_code.map(od[od.stage == s.stage].groupby("body_code").size()).fillna(0).astype(int)
-        agg = agg.sort_values(["最长逾期天数", "逾期问题"], ascending=False)
+                agg[s.stage] = agg.body_code.map(per_stage[s.stage]).fillna(0).astype(int) \
+                    if s.stage in per_stage.columns else 0
+        agg = agg.reset_index(drop=True)
         st.markdown(f"##### 按责任对象（{len(agg)} 个对象，{len(od)} 个问题）")
         show = agg.drop(columns="body_code")
         order = ["最长逾期天数", "对象"] + [c for c in show.columns if c not in ("最长逾期天数", "对象")]

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import data, ui
-from dashboards.exports import pct, percents, ratio
+from dashboards.exports import count, pct, percents, ratio
 
 
 def render() -> None:
@@ -22,16 +22,17 @@ def render() -> None:
         return
     names = data.name_map(src)
     overdue = data.overdue_issues(quarter, src)
-    tot = kpi[["issues_due", "issues_rectified", "issues_on_time", "overdue_open"]].sum()
+    head = data.rect_headline(quarter, src)  # the scope's sums and rates, as the warehouse computed them
+    tot = head.iloc[0] if not head.empty else None
     c = st.columns(4)
-    c[0].metric("整改完成率", pct(tot.issues_rectified / tot.issues_due if tot.issues_due else None),
-                help=ratio(tot.issues_rectified, tot.issues_due), border=True)
-    c[1].metric("按期整改率", pct(tot.issues_on_time / tot.issues_due if tot.issues_due else None),
-                help=ratio(tot.issues_on_time, tot.issues_due), border=True)
-    c[2].metric("逾期未整改（个）", f"{int(tot.overdue_open)}", border=True)
+    c[0].metric("整改完成率", pct(tot.rectification_rate) if tot is not None else "—",
+                help=ratio(tot.issues_rectified, tot.issues_due) if tot is not None else None, border=True)
+    c[1].metric("按期整改率", pct(tot.on_time_rate) if tot is not None else "—",
+                help=ratio(tot.issues_on_time, tot.issues_due) if tot is not None else None, border=True)
+    c[2].metric("逾期未整改（个）", count(tot.overdue_open) if tot is not None else "—", border=True)
     veto = data.veto_days_text(quarter, src)  # the rules' veto_days of the quarter's year
-    n_veto = int(overdue.exceeds_veto.fillna(False).astype(bool).sum()) if not overdue.empty else 0
-    c[3].metric(f"逾期超{veto}（个）", f"{n_veto}", help="涉及对象本季度不得评红旗（一票否决）", border=True)
+    c[3].metric(f"逾期超{veto}（个）", count(tot.overdue_over_veto) if tot is not None else "—",
+                help="涉及对象本季度不得评红旗（一票否决）", border=True)
 
     left, right = st.columns(2)
     with left:
@@ -52,7 +53,7 @@ def render() -> None:
         tr = data.rect_trend(src)
         if not tr.empty:
             tr = tr.assign(组别=tr.body_group.map(data.GROUP_LABELS).fillna(tr.body_group),
-                           完成率=percents(tr.issues_rectified / tr.issues_due.where(tr.issues_due > 0)).to_numpy())
+                           完成率=percents(tr.rectification_rate).to_numpy())
             fig2 = px.line(tr, x="quarter", y="完成率", color="组别", markers=True,
                            labels={"quarter": "季度", "完成率": "整改完成率(%)"}, range_y=[0, 105])
             fig2.update_traces(hovertemplate="%{fullData.name}<br>%{x}：%{y:.1f}%<extra></extra>")

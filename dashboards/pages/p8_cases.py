@@ -26,17 +26,16 @@ def render() -> None:
     if cases.empty:
         ui.empty("监督执纪统计")
         return
-    # Regions one level below the viewer's root are compared (counties for the city, the county itself
-    # for a county user); totals use the top level present so nothing is counted twice.
-    top = cases[cases.level_rank == cases.level_rank.min()]
-    # An empty roll-up (a county's year-to-date figure went down) stays empty: never shown as 0.
-    per_q = top.groupby("quarter", as_index=False)[list(COUNTS)].sum(min_count=1)
-    per_q["form1_share"] = per_q.form1 / per_q[list(FORMS)].sum(axis=1).where(lambda s: s > 0)
+    # The viewer's scope's own figures per quarter (the city, or the county itself for a county user), as the
+    # warehouse rolled them up; an empty roll-up (a county's year-to-date figure went down) stays empty.
+    per_q = data.cases_overall(src)
+    if per_q.empty:
+        ui.empty("监督执纪统计")
+        return
     qs = list(per_q.quarter)
     quarter = ui.filter_select("季度", list(reversed(qs)), key="cases_quarter",
                                format_func=lambda q: f"{data.quarter_label(q)}（{q}）")
     cur = per_q[per_q.quarter == quarter].iloc[0]
-    pop = top.drop_duplicates("region_code").population.sum()
     if "ytd_decrease" in cases.columns:
         wrong = cases[(cases.quarter == quarter) & cases.ytd_decrease.fillna(False).astype(bool)]
         if not wrong.empty:
@@ -47,12 +46,13 @@ def render() -> None:
     c[0].metric("立案（件）", count(cur.cases_filed), border=True)
     c[1].metric("处分（人）", count(cur.punished), border=True)
     c[2].metric("第一种形态占比", pct(cur.form1_share), border=True)
-    c[3].metric("立案万人比", num(cur.cases_filed / pop * 10000, 2) if pop else "—", border=True)
+    c[3].metric("立案万人比", num(cur.cases_per_10k, 2), border=True)
     c[4].metric("挽回经济损失（万元）", num(cur.recovered_10k_yuan), border=True)
 
     left, right = st.columns(2)
     with left:
         st.markdown("##### 各季度立案（当季增量）")
+        top = cases[cases.level_rank == cases.level_rank.min()]  # the scope's own rows
         fig = px.bar(top, x="quarter", y="cases_filed", color="region_name", labels={"quarter": "季度",
                      "cases_filed": "立案(件)", "region_name": "区划"})
         fig.update_traces(hovertemplate="%{fullData.name} · %{x}：立案 %{y} 件<extra></extra>")
@@ -79,7 +79,7 @@ def render() -> None:
     cq = cases[cases.quarter == quarter]
     level_rank = cq.level_rank.min() + (1 if src.county is None and (cq.level_rank > cq.level_rank.min()).any() else 0)
     cmp_ = cq[cq.level_rank == level_rank] if (cq.level_rank == level_rank).any() else cq
-    cmp_ = cmp_.assign(万人比=rounded(cmp_.cases_filed / cmp_.population.where(cmp_.population > 0) * 10000, 2).to_numpy())
+    cmp_ = cmp_.assign(万人比=rounded(cmp_.cases_per_10k, 2).to_numpy())
     if cmp_.万人比.notna().any():
         cmp_ = ui.chart_rows(cmp_, "万人比", ascending=False, what="立案万人比")
         fig3 = px.bar(cmp_.sort_values("万人比"), x="万人比", y="region_name", orientation="h",
@@ -91,8 +91,9 @@ def render() -> None:
                           "立案万人比": rounded(cq.cases_per_10k, 2).to_numpy()})
     ui.table(table, f"案件统计_{quarter}", key="cases_table", caption=UNITS_NOTE, name_col="区划")
     st.markdown("##### 各季度合计")
-    totals = per_q.rename(columns=COUNTS).assign(**{"第一种形态占比(%)": percents(per_q.form1_share).to_numpy()})
-    ui.table(totals.drop(columns="form1_share").rename(columns={"quarter": "季度"}), "案件统计_各季度", key="cases_totals")
+    totals = per_q[["quarter", *COUNTS]].rename(columns=COUNTS).assign(
+        **{"第一种形态占比(%)": percents(per_q.form1_share).to_numpy()})
+    ui.table(totals.rename(columns={"quarter": "季度"}), "案件统计_各季度", key="cases_totals")
 
 
 render()

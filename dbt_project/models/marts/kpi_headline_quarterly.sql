@@ -5,6 +5,8 @@
 --   task_rate            tasks on schedule / tasks active (summed over the scope's owners)
 --   completion_rate      tasks completed / tasks due
 --   rectification_rate   issues rectified / issues due
+--   on_time_rate         issues rectified by their own deadline / issues due
+--   overdue_over_veto    overdue open issues past the rules' veto line (fct_inspection_issues.exceeds_veto)
 --   coverage_rate        units at 已达标 or 示范 / units registered
 -- A rate with a zero denominator is NULL.
 with scopes as (
@@ -38,11 +40,24 @@ rectification as (
         scope_quarters.quarter,
         cast(sum(rect.issues_due) as bigint) as issues_due,
         cast(sum(rect.issues_rectified) as bigint) as issues_rectified,
+        cast(sum(rect.issues_on_time) as bigint) as issues_on_time,
         cast(sum(rect.overdue_open) as bigint) as overdue_open
     from scope_quarters
     inner join {{ ref('kpi_rectification') }} as rect
         on rect.quarter = scope_quarters.quarter
        and (scope_quarters.is_root or rect.body_code = scope_quarters.scope_code)
+    group by scope_quarters.scope_code, scope_quarters.quarter
+),
+
+over_veto as (
+    select
+        scope_quarters.scope_code,
+        scope_quarters.quarter,
+        cast(count(*) filter (where issues.exceeds_veto) as bigint) as overdue_over_veto
+    from scope_quarters
+    inner join {{ ref('fct_inspection_issues') }} as issues
+        on issues.quarter = scope_quarters.quarter
+       and (scope_quarters.is_root or issues.body_code = scope_quarters.scope_code)
     group by scope_quarters.scope_code, scope_quarters.quarter
 )
 
@@ -61,7 +76,10 @@ select
     rectification.issues_due,
     rectification.issues_rectified,
     rectification.issues_rectified / nullif(rectification.issues_due, 0) as rectification_rate,
+    rectification.issues_on_time,
+    rectification.issues_on_time / nullif(rectification.issues_due, 0) as on_time_rate,
     rectification.overdue_open,
+    coalesce(over_veto.overdue_over_veto, 0)                        as overdue_over_veto,
     coverage.units_registered,
     coverage.units_standard,
     coverage.coverage_rate,
@@ -71,6 +89,8 @@ left join tasks
     on tasks.scope_code = scope_quarters.scope_code and tasks.quarter = scope_quarters.quarter
 left join rectification
     on rectification.scope_code = scope_quarters.scope_code and rectification.quarter = scope_quarters.quarter
+left join over_veto
+    on over_veto.scope_code = scope_quarters.scope_code and over_veto.quarter = scope_quarters.quarter
 left join {{ ref('kpi_unit_coverage') }} as coverage
     on coverage.region_code = scope_quarters.scope_code
    and coverage.quarter = scope_quarters.quarter

@@ -8,6 +8,7 @@ with flags as (
         body_name,
         quarter,
         quarters.quarter_index,
+        flag,
         coalesce(flag = '蜗牛', false)                                  as is_snail,
         talk_required
     from {{ ref('scorecard_quarterly') }}
@@ -39,6 +40,7 @@ select
     body_code,
     body_name,
     quarter,
+    flag,
     is_snail,
     cast(snail_run as integer)                                          as current_run,
     cast(max(snail_run) over (
