@@ -825,6 +825,7 @@ def test_deferred_downloads_answer_only_their_browser_session_in_chinese(state: 
     """Streamlit's own deferred-file handler, as the served app wraps it: the button's file is built for
     the browser session that rendered it while its login lives; anything else gets a Chinese refusal."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from streamlit.proto.BackMsg_pb2 import BackendOperationRequest
     from streamlit.runtime.backend_operation_handler import DeferredFileHandler
@@ -849,7 +850,10 @@ def test_deferred_downloads_answer_only_their_browser_session_in_chinese(state: 
     def ask(browser_session: str):  # noqa: ANN202
         request = BackendOperationRequest(request_id="r")
         request.deferred_file.file_id = file_id
-        return asyncio.run(handler.handle(request, browser_session))
+        # A loop of its own in a thread of its own: on a worker whose Playwright (sync API, session
+        # fixture) keeps its event loop marked running in this thread, asyncio.run() here would refuse.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, handler.handle(request, browser_session)).result()
 
     assert ask("tab-1").deferred_file.url.startswith("/media/")
     assert ask("someone-elses-websocket").error_msg == "此下载按钮不属于当前页面，未生成文件。请刷新页面后重试。"
