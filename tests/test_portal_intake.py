@@ -277,26 +277,19 @@ def test_a_correction_without_report_date_is_decided_after_the_file_it_corrects(
     assert rows == {"units/洋县单元（初报）.csv": False, correction.landing_rel: True}
 
 
-def test_status_page_for_a_county_user_shows_only_its_county(env: dict, tmp_path: Path,
+def test_status_page_for_a_county_user_shows_only_its_county(env: dict, small_served: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """AppTest of 报送情况 on the dashboards' hand-made serving copy: the county user 洋县 sees its own row
-    (with the upload just made) and no other county, on screen and in the 催报 list."""
-    import sys
-
+    """AppTest of 报送情况 on the session's published serving copy (tests/fixtures/small_built.py): the county
+    user 洋县 sees its own row (with the upload just made) and no other county, on screen and in the 催报 list."""
     from streamlit.testing.v1 import AppTest
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
-    from serving_fixture import build_serving_fixture
 
     from qinglian.submissions.store import SubmissionStore, Upload
 
-    serving = tmp_path / "serving.duckdb"
-    build_serving_fixture(serving)
-    monkeypatch.setenv("QINGLIAN_SERVING", str(serving))
+    monkeypatch.setenv("QINGLIAN_SERVING", str(small_served))
     monkeypatch.setenv("QINGLIAN_AUTH", "on")
     from dashboards.portal_data import collecting_quarter
 
-    period = collecting_quarter()  # the serving copy has no quarter dimension: the quarter being collected
+    period = collecting_quarter()  # the quarter being collected
     store = SubmissionStore()
     for unit, name in ((YX, "洋县"), (HT, "汉台区")):
         store.add(Upload(received_at=WHEN, username="x", unit_code=unit, unit_name=name, source="units",
