@@ -1,8 +1,15 @@
-"""Shared fixtures: the city demo generated once, and a warehouse ingested from it once."""
+"""Shared fixtures: the city demo generated once, ingested once and built once for the whole run (both
+workers), and a tiny landing folder cut from it for the kill-and-rerun and orchestration tests."""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import pickle
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,8 +27,30 @@ pytest_plugins = ["tests.fixtures.small_built", "tests.fixtures.browser"]
 # the browser files are one group, so one worker starts Chromium and the app once for all of them.
 # Units are handed out longest first (measured seconds below, from `--durations`; unlisted files count
 # as short), so the last unit to finish is a short one and both workers end at about the same time.
+# Seconds of each heavy unit on an idle two-core machine. Estimated on 2026-12-02 from runs of the single
+# files under a load of 12-20 (five sessions sharing the machine), divided by that slowdown; re-measure with
+# `make test PYTEST_ADDOPTS=--durations=0` and sum per file. A unit that pays for a shared fixture
+# (demo_built, tiny_landing: built once per run, whichever worker asks first) counts it.
 UNIT_SECONDS: dict[str, float] = {
+    "orchestration": 150,  # three quarterly runs with data tests, two without, on the tiny landing
+    "faults": 150,  # crash chains, random kills, two killed runs and one complete run
+    "daemon": 120,  # daemon start, the next minute's tick, one run, restart, stop
     "browser": 120,
+    "demo_marts": 105,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
+    "bulletin": 90,
+    "warnings": 90,
+    "rules_versioning": 60,
+    "security": 60,
+    "dashboards": 60,
+    "dbt_marts": 40,  # pays for small_built
+    "demo": 40,
+    "data_quality": 40,
+    "backup": 35,
+    "cli_errors": 30,
+    "hostile_files": 30,
+    "ingest_batch": 30,
+    "multi_sheet_build": 25,
+    "serve": 25,
 }
 
 
@@ -48,22 +77,114 @@ def _own_log_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("QINGLIAN_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
 
 
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder made once for the whole `make test`, not once per worker: the first worker that asks
+    makes it under a lock in the run's common temporary folder, the other waits for it and reuses it.
+    Whatever is inside is read-only for the tests: a test that changes a warehouse copies it first
+    (shutil.copy of a DuckDB file is cheap; a dbt build or a Dagster run is not)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # popen-gw0, popen-gw1 … share their parent
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from qinglian.demo import generate
 
-    landing = tmp_path_factory.mktemp("demo") / "landing"
-    generate(landing, scale="city", seed=42, quarters=4)
-    return landing
+    return shared_dir(tmp_path_factory, "demo", lambda d: generate(d / "landing", scale="city", seed=42, quarters=4)) / "landing"
 
 
 @pytest.fixture(scope="session")
 def demo_ingested(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    from ingest.pipeline import ingest_landing
+    """The city demo ingested once (read-only: copy it to change it)."""
+    def make(folder: Path) -> None:
+        from ingest.pipeline import ingest_landing
 
-    warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    summary = ingest_landing(demo_landing, warehouse)
-    return warehouse, summary
+        summary = ingest_landing(demo_landing, folder / "warehouse.duckdb")
+        (folder / "summary.pickle").write_bytes(pickle.dumps(summary))
+
+    folder = shared_dir(tmp_path_factory, "demo_ingested", make)
+    return folder / "warehouse.duckdb", pickle.loads((folder / "summary.pickle").read_bytes())
+
+
+@pytest.fixture(scope="session")
+def demo_built(demo_ingested: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """The city demo ingested and built by one `dbt build` (models and data tests; the unit tests do not
+    depend on the data and run once on the small warehouse), once for the whole run, with its result.
+    Read-only: copy it to change it."""
+    def make(folder: Path) -> None:
+        from qinglian.build import build_marts
+
+        warehouse = folder / "warehouse.duckdb"
+        shutil.copyfile(demo_ingested[0], warehouse)
+        result = build_marts(warehouse, exclude="resource_type:unit_test", target_path=folder / "target")
+        (folder / "result.pickle").write_bytes(pickle.dumps(result))
+
+    folder = shared_dir(tmp_path_factory, "demo_built", make)
+    return folder / "warehouse.duckdb", pickle.loads((folder / "result.pickle").read_bytes())
+
+
+def _tiny_pick(manifest: dict) -> list[str]:
+    """A small subset of the city demo: reference data, an identical re-send and its original, a
+    corrected file and the file it corrects, a rejected and an unreadable file, accepted files of
+    2025Q1 and 2025Q2 of every periodic source, and a file of a later quarter (2025Q3)."""
+    files = manifest["files"]
+    chosen: list[str] = [f["path"] for f in files if f["source"] in ("regions", "departments", "tasks")]
+
+    def first(pred, n=1):
+        hits = [f["path"] for f in files if pred(f) and f["path"] not in chosen][:n]
+        chosen.extend(hits)
+
+    duplicate = next(f for f in files if f["expected_outcome"] == "duplicate")
+    chosen += [duplicate["path"], duplicate["notes"][0].removeprefix("same bytes as ")]
+    corrected = next(f for f in files if f["supersedes"])
+    chosen += [corrected["path"], corrected["supersedes"]]
+    first(lambda f: f["expected_outcome"] == "rejected" and f["source"] == "task_progress" and "period missing" in f["notes"])
+    first(lambda f: "unreadable" in " ".join(f["notes"]))
+    first(lambda f: f["source"] == "units" and f["period"] == "2025Q2" and f["expected_outcome"] == "accepted_with_rejects")
+    first(lambda f: f["source"] == "task_progress" and f["period"] == "2025Q1" and f["expected_outcome"] == "accepted")
+    for source in ("inspections", "cases"):
+        first(lambda f, s=source: f["source"] == s and f["period"] == "2025Q1" and f["expected_outcome"] == "accepted")
+        first(lambda f, s=source: f["source"] == s and f["period"] == "2025Q2" and f["expected_outcome"] == "accepted")
+    first(lambda f: f["source"] == "surveys")
+    first(lambda f: f["source"] == "units" and f["period"] == "2025Q3" and f["expected_outcome"] == "accepted")  # later
+    return chosen
+
+
+TINY_QUARTER = "2025Q2"
+
+
+@pytest.fixture(scope="session")
+def tiny_landing(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The tiny landing folder (_tiny_pick) and the expected journal outcome of each file that a
+    2025Q2 run decides; a kill-and-rerun or a quarterly run on it costs seconds, not minutes.
+    Read-only: copy it to change it."""
+    manifest = json.loads((demo_landing / "_demo_manifest.json").read_text(encoding="utf-8"))
+    by_path = {f["path"]: f for f in manifest["files"]}
+    picked = _tiny_pick(manifest)
+
+    def make(folder: Path) -> None:
+        for rel in picked:
+            (folder / "landing" / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(demo_landing / rel, folder / "landing" / rel)
+
+    landing = shared_dir(tmp_path_factory, "tiny", make) / "landing"
+    expected: dict[str, str] = {}
+    for rel in picked:
+        f = by_path[rel]
+        if f["period"] is None or f["period"] <= TINY_QUARTER or len(f["period"]) == 4:
+            expected[rel] = f["expected_outcome"]
+    assert "duplicate" in expected.values() and len(expected) >= 16
+    return landing, expected
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,6 +6,7 @@ rule against a real instance, the cron setting, and the sensor on a file the upl
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -68,6 +69,21 @@ def test_units_name_the_venv_the_state_and_restart_on_failure(tmp_path: Path) ->
     target = (tmp_path / "units" / "qinglian.target").read_text(encoding="utf-8")
     assert "Wants=qinglian-daemon.service qinglian-webserver.service qinglian-dashboards.service" in target
     assert "@" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "units").iterdir())
+    # systemd's own reading of the files (every key known, ExecStart an existing absolute executable, the
+    # target's dependencies resolvable): Debian ships systemd-analyze with systemd, as on the server.
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze 不可用：请安装 systemd（Debian 自带）"
+    units = sorted(str(p) for p in (tmp_path / "units").iterdir())
+    verified = subprocess.run([analyze, "verify", "--man=no", *units], cwd=tmp_path / "units",
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stdout + verified.stderr
+    # …and it does catch a unit systemd would refuse (so the check above can fail).
+    broken = tmp_path / "units" / "qinglian-daemon.service"
+    broken.write_text(broken.read_text(encoding="utf-8").replace(f"ExecStart={qinglian}", "ExecStart=venv/bin/qinglian"),
+                      encoding="utf-8")
+    refused = subprocess.run([analyze, "verify", "--man=no", str(broken)], cwd=tmp_path / "units",
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "venv/bin/qinglian" in refused.stderr, refused.stderr
 
 
 def test_a_path_systemd_cannot_quote_is_refused(tmp_path: Path) -> None:
