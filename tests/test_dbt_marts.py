@@ -162,7 +162,7 @@ def test_task_kpis(con: duckdb.DuckDBPyConnection) -> None:
     assert one(con, sql, ["D03", "2025Q2"])[:3] == (2, 1, 0.5)
     # D05 Q2: the rejected file's 已完成 for RW10 is ignored; RW10 stays 滞后 and late
     assert one(con, sql, ["D05", "2025Q2"]) == (2, 1, 0.5, 0, 0, 0, None, 2, 1, 0.5)
-    # D04 Q3: RW07 reported twice; the later 滞后 (10-08) wins, both reports are on time
+    # D04 Q3: RW07 滞后 (10-08), RW08 按序推进; both reports are on time
     assert one(con, sql, ["D04", "2025Q3"])[:3] == (2, 1, 0.5)
     # 西乡县 Q1: RW21 滞后, RW22 not reported at all (未报送)
     assert one(con, sql, [XX, "2025Q1"]) == (2, 0, 0.0, 1, 0, 0, None, 2, 1, 0.5)
