@@ -410,14 +410,14 @@ def test_quality_page(env: dict) -> None:
     rej = frame_with(at, "问题")
     assert list(rej["文件"]) == ["task_progress/新建 Microsoft Excel 工作表.xlsx"]  # the one rejected file
     assert rej["问题"].str.contains("不是已知的填报模板").all()
-    # the publish's gate passed; the submission checks found 市卫健委's RW07 twice in its Q3 file (rows 4 and 5,
-    # blocking) and 城固县's 1-9月 立案 8 below its 1-6月 9 (a warning)
+    # the publish's gate passed; the submission checks found one problem: 城固县's 1-9月 立案 8 below its
+    # 1-6月 9 (a warning). No unit has a blocking finding (the small data's one duplicate report is gone).
     assert any("通过 90 项，未通过 0 项" in c.value for c in at.caption)
     per_unit = frame_with(at, "问题行数").set_index("填报单位")
-    assert (per_unit.loc["市卫健委", "问题行数"], per_unit.loc["市卫健委", "阻断"]) == (2, 2)
+    assert list(per_unit.index) == ["城固县纪委监委"]
     assert (per_unit.loc["城固县纪委监委", "问题行数"], per_unit.loc["城固县纪委监委", "警告"]) == (1, 1)
     rows = frame_with(at, "如何修改")
-    assert sorted(rows.loc[rows["填报单位"] == "市卫健委", "行号"]) == [4, 5]
+    assert list(rows["填报单位"]) == ["城固县纪委监委"]
     assert metrics(at)["已拒收"][0] == "1"
 
 
@@ -431,10 +431,10 @@ def test_quality_page_for_leaders_in_chinese_terms(env: dict, monkeypatch: pytes
     assert "raw." not in text + tables and "marts." not in text + tables
     assert "发布编号" not in tables and "检查规则" not in tables
     # a summary per data set (the publish's gate: all passed), then the problem rows in plain words:
-    # 市卫健委's RW07 twice (2 rows) and 城固县's 1-9月 立案 (1 row)
+    # 城固县's 1-9月 立案 below its 1-6月 (1 row)
     summary = frame_with(at, "检查项")
     assert summary["未通过"].sum() == 0 and summary["数据"].notna().all()
-    assert len(frame_with(at, "如何修改")) == 3
+    assert list(frame_with(at, "如何修改")["填报单位"]) == ["城固县纪委监委"]
 
 
 def test_bulletin_page(env: dict) -> None:
