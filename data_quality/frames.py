@@ -1,12 +1,13 @@
-"""The pandas frames the suites validate, computed in DuckDB.
+"""The pandas frames the suites validate, read from dbt's staging views.
 
 GX's SQL datasource cannot talk to DuckDB (MetricResolutionError, GX issues #11579/#10738), so
-every frame is a DuckDB query turned into a DataFrame. Anything a single GX expectation cannot
-express row by row (the reference code a value resolves to, the quarter's date window, the
-year-to-date decrease count, flag counts per quarter) is computed here as a column, and the
-expectation then checks that column, keeping GX's result shape and row lineage.
-
-Raw frames hold current rows only: rows of files that were superseded or rejected are history.
+every frame is a DuckDB query over the staging views (staging.stg_raw__*, see data_quality.staging)
+turned into a DataFrame. The views decide which rows are current (rows of files that were superseded
+or rejected are history) and how columns are named; the frames only give a view's columns back their
+template names (the clerk report speaks of the template's fields) and add, as columns, what a single
+GX expectation cannot express row by row (the reference code a value resolves to, the quarter's date
+window, the year-to-date decrease count); the expectation then checks that column, keeping GX's
+result shape and row lineage.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from data_quality import staging
 from data_quality.suites import (
     CASE_FIGURES,
     COLUMN_LABELS,
@@ -25,14 +27,22 @@ from data_quality.suites import (
     SURVEY_ANSWERS,
 )
 
-CURRENT_FILE = "f.superseded_by is null and f.outcome <> 'rejected'"
 _QUARTER_OK = r"regexp_full_match({col}, '\d{{4}}Q[1-4]')"
 _PERIOD = re.compile(r"^(\d{4})(Q[1-4])?$")
 
 
+# Staging renamed a few template fields; the checks and the clerk report use the template's names.
+_RAW_NAMES: dict[str, dict[str, str]] = {
+    "task_progress": {"reporter_code": "owner_code"},
+    "units": {"assessment_score": "score"},
+}
+
+
 def current(table: str) -> str:
-    return (f"(select t.* from raw.{table} t join raw.ingest_files f on f.file_id = t.file_id "
-            f"where {CURRENT_FILE})")
+    """The current rows of a raw table: its staging view, with the template's column names."""
+    renames = _RAW_NAMES.get(table)
+    star = "*" if not renames else "* rename (" + ", ".join(f"{new} as {old}" for new, old in renames.items()) + ")"
+    return f"(select {star} from {staging.view(table)})"
 
 
 def _quarter_start(col: str) -> str:

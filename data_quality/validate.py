@@ -7,8 +7,8 @@ API used by the orchestration (each call is one Dagster asset check's worth of w
     store_results(con, run_id, results) -> None      # ops.dq_results + ops.dq_failures
     blocking_failures(results) -> list[CheckResult]  # non-empty: do not publish
 
-GX runs on an ephemeral context over pandas frames read with DuckDB (GX's SQL datasource does
-not work against DuckDB). Row lineage comes from GX itself: raw frames are indexed by
+GX runs on an ephemeral context over pandas frames read with DuckDB from dbt's staging views (GX's
+SQL datasource does not work against DuckDB; see data_quality.staging for when the views are made). Row lineage comes from GX itself: raw frames are indexed by
 (file_id, sheet, row_number) and validated with result_format COMPLETE and those columns as
 unexpected_index_column_names.
 """
@@ -27,7 +27,7 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from data_quality import frames
+from data_quality import frames, staging
 from data_quality.suites import (
     RAW_TABLES,
     SOURCE_TABLES,
@@ -279,6 +279,11 @@ def _raw_tables(sources: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(tables))
 
 
+# Every frame resolves codes against the current regions and departments (frames.REFERENCE_CTES), and
+# task reports against the current task list.
+_REFERENCE_TABLES = ("regions", "departments", "tasks", "survey_responses")
+
+
 def _file_paths(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
     if frames.table_columns(con, "raw", "ingest_files") is None:
         return {}
@@ -295,9 +300,12 @@ def validate_raw(con: duckdb.DuckDBPyConnection, sources: list[str] | None = Non
     """
     scope = frames.Period(period)
     suites = raw_suites()
+    tables = _raw_tables(sources)
+    # The frames read the staging views; before the quarter's first dbt build they may not exist yet.
+    staging.ensure_views(con, [*tables, *_REFERENCE_TABLES])
     runner = _Runner(_file_paths(con))
     results: list[CheckResult] = []
-    for table in _raw_tables(sources):
+    for table in tables:
         suite = suites[table]
         columns = frames.table_columns(con, "raw", table)
         frame = None

@@ -1,0 +1,115 @@
+"""The staging views the raw-layer checks read (dbt's stg_raw__* models: the current files' rows, typed).
+
+Great Expectations checks the submissions through the same views dbt builds on, so "which rows are
+current" (a superseded or rejected file's rows are history) and every rename have one home: the dbt
+staging models. The checks run before the quarter's first `dbt build`, so the views may not exist yet;
+they are views (no data is copied), so making them is cheap:
+
+- `refresh_views(warehouse)` runs `dbt run --select staging` (the orchestrator does this before the
+  raw checks, so the checks always read the current project's views);
+- `ensure_views(con)`, called by `validate_raw`, makes them only when missing: with dbt the first time
+  in a process, afterwards with the view definitions dbt made then (the same SQL, without starting dbt
+  again for every warehouse a process checks).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+
+from qinglian.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "staging"
+# raw table -> its staging view
+VIEWS: dict[str, str] = {t: f"stg_raw__{t}" for t in (
+    "ingest_files", "regions", "departments", "tasks", "task_progress", "units", "inspections",
+    "survey_responses", "survey_answers", "cases")}
+
+_DDL: dict[str, str] = {}  # view name -> CREATE VIEW statement, as dbt made it in this process
+
+
+class StagingError(UserError):
+    """The staging views could not be made (details in the log file)."""
+
+
+def view(table: str) -> str:
+    """The staging view of a raw table: staging.stg_raw__units."""
+    return f"{SCHEMA}.{VIEWS[table]}"
+
+
+def _present(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("select view_name from duckdb_views() where schema_name = ? and database_name = current_database()",
+                       [SCHEMA]).fetchall()
+    return {r[0] for r in rows}
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> Path:
+    row = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    if not row or not row[0]:
+        raise StagingError("数据质量检查需要 staging 视图，但当前连接不是一个数据仓库文件")
+    return Path(row[0])
+
+
+def refresh_views(warehouse: Path, target_path: Path | None = None) -> None:
+    """`dbt run --select staging` on `warehouse` (views only: seconds). Raises StagingError on failure."""
+    import os
+
+    from dbt.cli.main import dbtRunner
+
+    from qinglian.build import _warehouse_env, release_warehouse
+    from qinglian.settings import DBT_PROJECT_DIR
+
+    warehouse = Path(warehouse).resolve()
+    if target_path is None:  # never dbt_project/target: the orchestrator reads the prepared manifest there
+        import tempfile
+
+        target_path = Path(tempfile.mkdtemp(prefix="qinglian-staging-"))
+    args = ["--quiet", "--no-use-colors", "run", "--select", "staging", "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR)]
+    args += ["--target-path", str(target_path), "--log-path", str(target_path)]
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    with _warehouse_env(warehouse):
+        try:
+            result = dbtRunner().invoke(args)
+        except Exception as exc:
+            log.exception("dbt run --select staging 无法运行")
+            raise StagingError("无法建立 staging 视图（dbt 无法运行，详情见日志）") from exc
+        finally:
+            release_warehouse()
+    failed = [str(getattr(getattr(r, "node", None), "name", "?")) for r in (getattr(result.result, "results", None) or [])
+              if str(getattr(r, "status", "")) not in ("success", "skipped")]
+    if result.exception is not None or failed:
+        # A raw table missing a contract column leaves its view unmade; its schema checks say why.
+        log.warning("staging 视图未能全部建立：%s %s", failed, result.exception)
+
+
+def _remember(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute("select view_name, sql from duckdb_views() where schema_name = ? "
+                       "and database_name = current_database()", [SCHEMA]).fetchall()
+    for name, sql in rows:
+        if name in VIEWS.values():
+            _DDL[name] = sql
+
+
+def ensure_views(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None) -> None:
+    """Make the staging views of `tables` (default: all) that the warehouse behind `con` lacks."""
+    wanted = {VIEWS[t] for t in (tables or VIEWS)} | {VIEWS["ingest_files"]}
+    missing = wanted - _present(con)
+    if not missing:
+        return
+    if not missing <= set(_DDL):
+        refresh_views(_database_path(con))
+        _remember(con)
+        missing -= _present(con)
+    con.execute(f"create schema if not exists {SCHEMA}")
+    for name in sorted(missing):
+        if name not in _DDL:
+            continue
+        try:
+            con.execute(_DDL[name].replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
+        except duckdb.Error as exc:  # a raw table without a contract column: its schema checks fail instead
+            log.warning("staging 视图 %s 未能建立：%s", name, exc)
