@@ -13,13 +13,12 @@ from qinglian.backup import backups, restore, take_backup
 from tests import faultkit
 
 
-def test_backup_restore_and_rebuild_give_identical_marts(demo_ingested, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backup_restore_and_rebuild_give_identical_marts(demo_built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from qinglian.build import build_marts
 
     monkeypatch.delenv("QINGLIAN_BACKUP_DIR", raising=False)
     warehouse = tmp_path / "w.duckdb"
-    shutil.copy(demo_ingested[0], warehouse)
-    build_marts(warehouse, exclude="resource_type:test resource_type:unit_test", target_path=tmp_path / "t1")
+    shutil.copy(demo_built[0], warehouse)  # the city demo ingested and built once for the whole run
     marts, journal = faultkit.marts_state(warehouse), faultkit.journal_state(warehouse)
     assert marts and "scorecard_quarterly" in marts
     first = take_backup(warehouse, keep=2)

@@ -25,11 +25,13 @@ PLANTED_BAD_UNIT_ROWS = {("西乡县", "2025Q2"), ("宁强县", "2025Q3")}
 
 
 @pytest.fixture(scope="module")
-def built(demo_landing: Path, demo_ingested, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    warehouse = tmp_path_factory.mktemp("demo_marts") / "warehouse.duckdb"
-    shutil.copyfile(demo_ingested[0], warehouse)
-    result = build_marts(warehouse, target_path=warehouse.parent / "target")
+def built(demo_built: tuple[Path, object]) -> Path:
+    """The city demo built once for the whole run (tests/conftest.py: models and data tests; the unit
+    tests run on the small warehouse). Read-only here."""
+    warehouse, result = demo_built
     assert result.success, result
+    assert result.models_error == 0 and result.tests_failed == 0 and result.tests_errored == 0
+    assert result.tests_passed >= 190, result
     return warehouse
 
 
@@ -143,12 +145,12 @@ def test_two_builds_of_the_same_raw_data_give_identical_marts(con, demo_ingested
             assert first == second, table
 
 
-def test_dbt_docs_generate(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dbt_docs_generate(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dbt.cli.main import dbtRunner
 
-    target = built.parent / "docs_target"
+    target = tmp_path / "docs_target"
     # a copy: this module's read-only connection to `built` would clash with dbt's read-write one
-    docs_copy = built.parent / "docs.duckdb"
+    docs_copy = tmp_path / "docs.duckdb"
     shutil.copyfile(built, docs_copy)
     monkeypatch.setenv("QINGLIAN_WAREHOUSE", str(docs_copy))
     res = dbtRunner().invoke(["docs", "generate", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
