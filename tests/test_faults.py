@@ -11,7 +11,6 @@ later quarter), so that a kill-and-rerun costs seconds, not a minute.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import random
 import shutil
@@ -30,48 +29,14 @@ from tests import faultkit
 from tests.faultkit import Crash, crash_at
 
 pytestmark = pytest.mark.faults
-QUARTER = "2025Q2"
-
-
-def _pick(manifest: dict) -> list[str]:
-    files = manifest["files"]
-    chosen: list[str] = [f["path"] for f in files if f["source"] in ("regions", "departments", "tasks")]
-
-    def first(pred, n=1):
-        hits = [f["path"] for f in files if pred(f) and f["path"] not in chosen][:n]
-        chosen.extend(hits)
-
-    duplicate = next(f for f in files if f["expected_outcome"] == "duplicate")
-    chosen += [duplicate["path"], duplicate["notes"][0].removeprefix("same bytes as ")]
-    corrected = next(f for f in files if f["supersedes"])
-    chosen += [corrected["path"], corrected["supersedes"]]
-    first(lambda f: f["expected_outcome"] == "rejected" and f["source"] == "task_progress" and "period missing" in f["notes"])
-    first(lambda f: "unreadable" in " ".join(f["notes"]))
-    first(lambda f: f["source"] == "units" and f["period"] == "2025Q2" and f["expected_outcome"] == "accepted_with_rejects")
-    first(lambda f: f["source"] == "task_progress" and f["period"] == "2025Q1" and f["expected_outcome"] == "accepted")
-    for source in ("inspections", "cases"):
-        first(lambda f, s=source: f["source"] == s and f["period"] == "2025Q1" and f["expected_outcome"] == "accepted")
-        first(lambda f, s=source: f["source"] == s and f["period"] == "2025Q2" and f["expected_outcome"] == "accepted")
-    first(lambda f: f["source"] == "surveys")
-    first(lambda f: f["source"] == "units" and f["period"] == "2025Q3" and f["expected_outcome"] == "accepted")  # later
-    return chosen
+QUARTER = "2025Q2"  # tests/conftest.py TINY_QUARTER
 
 
 @pytest.fixture(scope="module")
-def tiny(demo_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """The small landing folder and the expected journal outcome of each file in it."""
-    manifest = json.loads((demo_landing / "_demo_manifest.json").read_text(encoding="utf-8"))
-    by_path = {f["path"]: f for f in manifest["files"]}
-    landing = tmp_path_factory.mktemp("faults") / "landing"
-    expected: dict[str, str] = {}
-    for rel in _pick(manifest):
-        (landing / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(demo_landing / rel, landing / rel)
-        f = by_path[rel]
-        if f["period"] is None or f["period"] <= QUARTER or len(f["period"]) == 4:
-            expected[rel] = f["expected_outcome"]
-    assert "duplicate" in expected.values() and len(expected) >= 16
-    return landing, expected
+def tiny(tiny_landing: tuple[Path, dict[str, str]]) -> tuple[Path, dict[str, str]]:
+    """The small landing folder (tests/conftest.py, cut once from the city demo for the whole run) and
+    the expected journal outcome of each file a 2025Q2 run decides. Read-only: copy it to change it."""
+    return tiny_landing
 
 
 @pytest.fixture(scope="module")
@@ -461,7 +426,8 @@ def test_parent_killed_with_sigkill_takes_dbt_with_it(reference, tmp_path: Path)
 def test_quarterly_job_stopped_mid_build_and_a_second_run_refused(tiny, reference, tmp_path: Path) -> None:
     """`.venv/bin/qinglian run` by path without PATH (as cron runs it): a second run started while it
     builds is refused at once with exit code 75; SIGTERM to the first stops it and its dbt child; the
-    serving copy is untouched; the next run publishes marts identical to an uninterrupted run."""
+    serving copy is untouched; a run then SIGKILLed (process group) mid-build, which cleans up nothing,
+    leaves the serving copy untouched too; the next run publishes marts identical to an uninterrupted run."""
     from qinglian.build import build_marts
     from tests.test_publish import _fake_marts
 
@@ -498,7 +464,8 @@ def test_quarterly_job_stopped_mid_build_and_a_second_run_refused(tiny, referenc
     # Meanwhile, the reference: the same folder ingested and built without interruption.
     ref = tmp_path / "ref.duckdb"
     shutil.copy(reference, ref)
-    build_marts(ref, exclude="resource_type:unit_test", vars={"quarter": QUARTER}, target_path=tmp_path / "target")
+    # (the data tests change no table: models only)
+    build_marts(ref, exclude="resource_type:test resource_type:unit_test", vars={"quarter": QUARTER}, target_path=tmp_path / "target")
     watcher.join()
     try:
         out, err = first.communicate(timeout=60)
@@ -517,7 +484,28 @@ def test_quarterly_job_stopped_mid_build_and_a_second_run_refused(tiny, referenc
     assert [p.name for p in serving.parent.iterdir() if p.name.startswith(".")] == []
     faultkit.assert_consistent(warehouse)
     assert faultkit.journal_state(warehouse) == faultkit.journal_state(reference)
-    # The next run, through the same command, publishes what an uninterrupted run would have.
+    # Again, killed with SIGKILL this time (no handler runs, dbt dies with it) one second into its dbt build.
+    killed = subprocess.Popen([str(faultkit.BIN / "qinglian"), *args], env=faultkit.minimal_env(env), cwd="/",
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        kids: list[psutil.Process] = []
+        while time.monotonic() < deadline and killed.poll() is None and not kids:
+            kids = _dbt_children(killed.pid)
+            time.sleep(0.1)
+        assert kids, "the second run's dbt build was never seen running"
+        time.sleep(1.0)  # let dbt start writing tables
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(killed.pid, signal.SIGKILL)
+    gone, alive = psutil.wait_procs(kids, timeout=15)
+    assert alive == [], "dbt outlived the killed run"
+    assert serving.read_bytes() == old_serving
+    faultkit.assert_consistent(warehouse)
+    # The next run, through the same command, recovers the warehouse and publishes what an uninterrupted
+    # run would have.
     again = faultkit.qinglian(args, env=env, timeout=600)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "驾驶舱数据已发布" in again.stdout and "Traceback" not in again.stdout + again.stderr
