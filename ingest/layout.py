@@ -111,8 +111,10 @@ def classify_rows(body: pl.DataFrame, data_cols: list[str]) -> pl.DataFrame:
     return body.with_columns(row_kind([c for c in body.columns if c.startswith("c")], data_cols))
 
 
-def row_kind(grid_cols: list[str], data_cols: list[str]) -> pl.Expr:
-    """The _kind of each row of one sheet's body (grid columns `grid_cols`), as an expression."""
+def row_kind(grid_cols: list[str], data_cols: list[str], by: str | None = None) -> pl.Expr:
+    """The _kind of each row of one sheet's body (grid columns `grid_cols`), as an expression; with
+    `by`, of every sheet's body at once (`by` names the sheet of each row). Everything but "after
+    the sheet's first footer line" is a function of the row alone, so only that is a window."""
     first_cell = pl.coalesce([pl.col(c) for c in grid_cols]) if grid_cols else pl.lit(None, dtype=pl.String)
     compact_first = first_cell.str.replace_all(r"\s", "")
     footer = compact_first.str.starts_with(FOOTER_PREFIXES[0])
@@ -122,7 +124,8 @@ def row_kind(grid_cols: list[str], data_cols: list[str]) -> pl.Expr:
     for c in grid_cols[:3]:
         total = total | pl.col(c).str.replace_all(r"\s", "").is_in(list(TOTAL_WORDS))
     blank = pl.all_horizontal([pl.col(c).is_null() for c in data_cols]) if data_cols else pl.lit(True)
-    after_footer = footer.fill_null(False).cast(pl.Int32).cum_sum() > 0
+    started = footer.fill_null(False).cast(pl.Int32).cum_sum()
+    after_footer = (started.over(by) if by else started) > 0
     kind = (
         pl.when(after_footer).then(pl.lit("footer"))
         .when(total).then(pl.lit("total"))

@@ -136,6 +136,11 @@ def _problem_rows(frame: pl.DataFrame, specs: list[tuple[str, str, pl.Expr]]) ->
     """Evaluate every (label, value column, problem) at once and unpivot the problems to reject rows."""
     if not specs or frame.is_empty():
         return pl.DataFrame(schema=_BATCH_REJECTS)
+    # Problems are rare: the rows that have one are found first (one pass), and only those are
+    # turned into a (label, value, problem) per check and unpivoted — not every row times every check.
+    frame = frame.filter(frame.select(pl.any_horizontal(problem.is_not_null() for _, _, problem in specs).fill_null(False)).to_series())
+    if frame.is_empty():
+        return pl.DataFrame(schema=_BATCH_REJECTS)
     checks = [
         pl.struct(pl.lit(label).alias("column"), pl.col(column).cast(pl.String).alias("value"), problem.alias("_p")).alias(f"_k{i}")
         for i, (label, column, problem) in enumerate(specs)
@@ -499,6 +504,9 @@ def _dedupe(frame: pl.DataFrame, key: list[str], label: str) -> pl.DataFrame:
     if not all(k in frame.columns for k in key) or frame.is_empty():
         return pl.DataFrame(schema=_BATCH_REJECTS)
     key = ["_fid", *key]
+    frame = frame.filter(pl.struct(key).is_duplicated())  # only repeated keys can be rejects: one hash pass, then few rows
+    if frame.is_empty():
+        return pl.DataFrame(schema=_BATCH_REJECTS)
     first = frame.group_by(key).agg(pl.col("_row").min().alias("_first"), pl.col("sheet").first().alias("_first_sheet"))
     dup = frame.join(first, on=key, how="left").filter(pl.col("_row") != pl.col("_first"))
     shown = "region_input" if key[1] == "region_code" and "region_input" in dup.columns else key[1]
@@ -810,7 +818,7 @@ def _bodies(grid: pl.DataFrame, sheets: list[RawSheet], used: list[tuple[int, _F
         named.append(expr.otherwise(pl.lit(None, dtype=pl.String)).alias(name))
     grid_cols = [c for c in grid.columns if c.startswith("c")]
     # `blank` looks at the sheet's mapped columns only: a field a sheet does not have is null here.
-    kind = row_kind(grid_cols, list(placements)).over("_sid").alias("_kind")
+    kind = row_kind(grid_cols, list(placements), by="_sid").alias("_kind")
     return (
         grid.lazy()
         .filter(pl.col("_sid").is_in(list(header_end)))
