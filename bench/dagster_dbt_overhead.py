@@ -10,7 +10,6 @@ On copies of one ingested warehouse (the city demo, 2 quarters unless --landing 
 and prints B/A and C/A. Not a test: numbers depend on the machine and its load (printed).
 """
 
-from __future__ import annotations
 
 import argparse
 import contextlib
