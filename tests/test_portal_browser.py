@@ -40,9 +40,10 @@ pytestmark = [pytest.mark.browser, BROWSER_GROUP]
 
 
 @pytest.fixture(scope="module")
-def app(small_built: tuple[Path, object], streamlit_app, chromium) -> dict:
-    """The shared app on the session's dbt build of the small warehouse (tests/fixtures/browser.py)."""
-    served = streamlit_app("small", small_built[0])
+def app(small_built: tuple[Path, object], small_served: Path, streamlit_app, chromium) -> dict:
+    """The app every browser file shares (tests/fixtures/browser.py), on the session's published copy of the
+    small warehouse; "built" is the dbt build it was published from (the ingest below starts from a copy)."""
+    served = streamlit_app("served", small_served)
     return {**served, "browser": chromium, "built": small_built[0]}
 
 

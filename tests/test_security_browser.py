@@ -16,6 +16,7 @@ import io
 import json
 import re
 import secrets
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -30,11 +31,8 @@ import openpyxl
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-from serving_fixture import build_serving_fixture  # noqa: E402
 
 from tests.fixtures.browser import BROWSER_GROUP, SHOTS  # noqa: E402
 
@@ -117,20 +115,28 @@ def _free_port() -> int:
 
 
 def _malicious_name(path: Path) -> None:
-    """汉台区 as a clerk's file could spell it: markdown link, HTML and a colour directive in the name."""
+    """汉台区 as a clerk's file could spell it: markdown link, HTML and a colour directive in the name, in
+    every published table that names it (as if the regions file had said so)."""
     with duckdb.connect(str(path)) as con:
-        for table, col, code in [("marts.scorecard_quarterly", "body_name", "body_code"),
-                                 ("marts.assessment_annual", "body_name", "body_code"),
-                                 ("marts.dim_bodies", "body_name", "body_code"),
-                                 ("marts.dim_regions", "region_name", "region_code")]:
-            con.execute(f"UPDATE {table} SET {col} = ? WHERE {code} = '610702000000'", [EVIL])
+        named = con.execute("""select c.table_schema, c.table_name, c.column_name, k.column_name
+                               from information_schema.columns c join information_schema.columns k
+                                 on k.table_schema = c.table_schema and k.table_name = c.table_name
+                                and k.column_name = replace(c.column_name, '_name', '_code')
+                               join information_schema.tables t
+                                 on t.table_schema = c.table_schema and t.table_name = c.table_name
+                               where c.column_name in ('body_name', 'region_name', 'scope_name', 'county_name', 'owner_name')
+                                 and c.table_schema = 'marts' and t.table_type = 'BASE TABLE'""").fetchall()
+        assert named, "no published table names a body"
+        for schema, table, col, code in named:
+            con.execute(f"UPDATE {schema}.{table} SET {col} = ? WHERE {code} = '610702000000'", [EVIL])
 
 
 @pytest.fixture(scope="module")
-def server(streamlit_app, chromium, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The app with hostile names in its data and a short lockout: a server of its own (fixtures/browser.py)."""
+def server(small_served: Path, streamlit_app, chromium, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The app with hostile names in its data and a short lockout: a server of its own (fixtures/browser.py),
+    on a copy of the session's published serving copy (tests/fixtures/small_built.py)."""
     serving = tmp_path_factory.mktemp("serving") / "warehouse.duckdb"
-    build_serving_fixture(serving)
+    shutil.copyfile(small_served, serving)
     _malicious_name(serving)
     app = streamlit_app("security", serving, QINGLIAN_LOCKOUT_ATTEMPTS="3", QINGLIAN_LOCKOUT_SECONDS=str(LOCK_SECONDS))
     return {**app, "browser": chromium}
@@ -326,6 +332,15 @@ def test_names_from_submissions_render_as_text(server: dict) -> None:
 
 
 def test_admin_sees_the_audit_entries_of_this_module(server: dict) -> None:
+    # A forged cookie of this test's own, so that its refusal is in the log whatever ran before (CI once ran
+    # this test without a forgery audited before it): refused, shown the login form, and audited.
+    forged_value = forged_cookies("a-key-of-this-test-" + secrets.token_hex(4))[1]
+    context, page = _page(server, {"qinglian_session": forged_value})
+    page.goto(f"{server['url']}/ranking")
+    _login_form(page)
+    _settled(page)
+    assert "任务推进率" not in page.inner_text("body")
+    context.close()
     context, page = _page(server, height=1400)
     page.goto(f"{server['url']}/audit")
     _login_form(page)
@@ -342,6 +357,8 @@ def test_admin_sees_the_audit_entries_of_this_module(server: dict) -> None:
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
     seen = {(r["事件"], r["用户"]) for r in rows}
+    refusals = [json.loads(r["详情"] or "{}") for r in rows if r["事件"] == "拒绝无效登录凭据"]
+    assert {"cookie_prefix": forged_value[:16], "reason": "cookie_not_issued_by_app"} in refusals, refusals
     for expected in [("登录成功", "leader"), ("拒绝无效登录凭据", None), ("会话超时", "leader"),
                      ("登录失败", "analyst"), ("登录锁定", "analyst"), ("锁定期间尝试登录", "analyst"),
                      ("登录成功", "analyst"), ("登录成功", "yangxian"), ("查看页面", "yangxian"),
