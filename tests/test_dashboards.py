@@ -45,7 +45,7 @@ EXPECTED: dict = {
     "latest_quarter": "2025Q4",
     # on schedule / active tasks, all 11 owners. RW01 (已完成 in Q2) is no longer active: 21 active.
     # Q4 not on schedule: RW06 RW08 RW18 RW22 滞后, RW10 未报送 → 16/21;
-    # Q3: RW06 RW07 (the later of its two reports) RW09 RW16 RW22 滞后, RW10 未启动 → 15/21
+    # Q3: RW06 RW07 RW09 RW16 RW22 滞后, RW10 未启动 → 15/21
     "city_task_rate": {"2025Q4": 16 / 21, "2025Q3": 15 / 21},
     # units at 已达标 or 示范 of the 20 registered (南郑区 carries its Q2 ledger forward):
     # Q4 汉台区 4 + 南郑区 3 + 城固县 4 + 洋县 4 + 西乡县 3 = 18; Q3 4 + 3 + 3 + 4 + 2 = 16
