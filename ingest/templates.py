@@ -19,9 +19,9 @@ from typing import Any
 import xlsxwriter
 
 from ingest.contracts import CONTRACTS, SOURCE_LABELS, SURVEY_ANSWERS
+from qinglian.questionnaire import questions
 
 TEMPLATE_ROWS = 2000
-SURVEY_QUESTIONS = 10
 
 _TITLES = {
     "regions": "行政区划表",
@@ -103,7 +103,7 @@ def template_bytes(source: str, prefill: Prefill | None = None,
     ws = wb.add_worksheet("填报表")
     headers: list[tuple[str, object]] = [(f.label, f) for f in contract.fields]
     if contract.question_columns:
-        headers += [(f"Q{i}", None) for i in range(1, SURVEY_QUESTIONS + 1)]
+        headers += [(f"Q{i}", None) for i in range(1, len(questions()) + 1)]
     ws.write_string(0, 0, _title(source, prefill), title_fmt)
     unit = prefill.submitter_name if prefill else "      "
     ws.write_string(1, 0, f"填报单位：{unit}        填报日期：")

@@ -334,7 +334,7 @@ def bulletin(
     out: Annotated[Path, typer.Option("--out", help="输出文件夹")] = Path("data/bulletins"),
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """生成季度通报（PDF 与 xlsx）。"""
+    """生成季度通报（Word、PDF 与 xlsx）。"""
     key = _quarter(quarter)
     serving = serving_path(_warehouse(warehouse))
     if not serving.is_file():

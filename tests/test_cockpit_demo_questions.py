@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qinglian import questionnaire
 from qinglian.demo import simulate, survey_files
 from qinglian.demo.quarters import parse_quarter
 from qinglian.demo.reference import build_programme
@@ -19,10 +20,10 @@ from qinglian.demo.reference import build_programme
 def three_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     seed = tmp_path / "survey_questions.csv"
     seed.write_text("question,question_no,question_text\nQ3,3,丙题\nQ1,1,甲题\nQ2,2,乙题\n", encoding="utf-8")
-    monkeypatch.setattr(simulate, "SURVEY_QUESTIONS_SEED", seed)
-    simulate.questions.cache_clear()
+    monkeypatch.setattr(questionnaire, "SURVEY_QUESTIONS_SEED", seed)
+    questionnaire.questions.cache_clear()
     yield
-    simulate.questions.cache_clear()
+    questionnaire.questions.cache_clear()
 
 
 def test_headers_follow_the_seed_in_question_order(three_questions: None) -> None:
@@ -39,7 +40,20 @@ def test_answers_have_one_column_per_seed_question(three_questions: None) -> Non
 
 
 def test_shipped_seed_first_and_last_wording() -> None:
-    simulate.questions.cache_clear()
-    qs = simulate.questions()
+    questionnaire.questions.cache_clear()
+    qs = questionnaire.questions()
     assert len(qs) == 10
     assert qs[0] == "对本地区党风廉政建设总体情况的评价" and qs[9] == "对清廉建设总体成效的评价"
+
+
+def test_blank_survey_template_has_one_q_column_per_seed_question(three_questions: None, tmp_path: Path) -> None:
+    """The office's blank template follows the same seed: three questions, columns Q1..Q3 and no Q4."""
+    import openpyxl
+
+    from ingest.templates import write_template
+
+    out = tmp_path / "t.xlsx"
+    write_template("surveys", out)
+    ws = openpyxl.load_workbook(out)["填报表"]
+    header = [c.value for c in ws[3] if c.value]
+    assert [h for h in header if str(h).startswith("Q")] == ["Q1", "Q2", "Q3"]

@@ -13,8 +13,6 @@ and 略阳县 lagging (略阳县 with an issue that goes > 90 days overdue in Q3
 
 from __future__ import annotations
 
-import csv
-import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -23,7 +21,7 @@ import numpy as np
 from qinglian.demo.names import FIRM_TRADES, FIRM_WORDS, person_name, rng_for
 from qinglian.demo.quarters import Quarter
 from qinglian.demo.reference import Department, Programme, Region, Task
-from qinglian.settings import DBT_PROJECT_DIR
+from qinglian.questionnaire import questions
 
 
 @dataclass(frozen=True)
@@ -408,18 +406,6 @@ def simulate_department_issues(prog: Programme, quarters: list[Quarter], profile
 
 
 # --- surveys -------------------------------------------------------------------------------------
-
-SURVEY_QUESTIONS_SEED = DBT_PROJECT_DIR / "seeds" / "survey_questions.csv"
-
-
-@functools.lru_cache(maxsize=1)
-def questions() -> tuple[str, ...]:
-    """The questionnaire's wording in question order, read from the warehouse's own seed (one home:
-    the question heatmap labels its rows from the same file)."""
-    with SURVEY_QUESTIONS_SEED.open(encoding="utf-8", newline="") as f:
-        rows = sorted(csv.DictReader(f), key=lambda r: int(r["question_no"]))
-    return tuple(r["question_text"] for r in rows)
-
 
 ANSWER_WORDS = {5: "很满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "很不满意", 0: "不了解"}
 RESPONDENT_TYPES = ("群众", "企业", "党员干部", "服务对象")
