@@ -26,6 +26,7 @@ import pandas as pd
 from dashboards import bulletin_draft, colours, data, data_ranking
 from dashboards.bulletin_draft import Section
 from dashboards.exports import rank_change_text, score, scores, to_xlsx
+from qinglian import office_time
 
 
 @dataclass
@@ -326,7 +327,7 @@ def render_pdf(b: Bulletin) -> bytes:
         table(df)
         n += 1
     pdf.ln(4)
-    note(f"生成时间：{datetime.now():%Y-%m-%d %H:%M}")
+    note(f"生成时间：{office_time.now():%Y-%m-%d %H:%M}")
     return bytes(pdf.output())
 
 
@@ -436,7 +437,7 @@ def render_docx(b: Bulletin) -> bytes:
                     shade(cells[j], bg)
                 for prun in cells[j].paragraphs[0].runs:
                     prun.font.size = Pt(9)
-    gen = d.add_paragraph().add_run(f"生成时间：{datetime.now():%Y-%m-%d %H:%M}")
+    gen = d.add_paragraph().add_run(f"生成时间：{office_time.now():%Y-%m-%d %H:%M}")
     gen.font.size = Pt(9)
     out = io.BytesIO()
     d.save(out)

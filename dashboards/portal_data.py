@@ -16,7 +16,7 @@ import pandas as pd
 from dashboards import data
 from ingest.periods import quarter_end, quarter_of
 from ingest.templates import Prefill
-from qinglian import quarters
+from qinglian import office_time, quarters
 from qinglian.security.scope import Scope
 
 QUARTER = quarters.QUARTER
@@ -47,7 +47,7 @@ def published_quarters(src: data.Source) -> list[str]:
 
 def collecting_quarter(today: date | None = None) -> str:
     """The quarter whose ledgers are being collected: the last one that has ended."""
-    today = today or date.today()
+    today = today or office_time.today()
     this_quarter_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
     return quarter_of(this_quarter_start - timedelta(days=1))
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboards import colours, data
 from dashboards.exports import to_xlsx
+from qinglian import office_time
 
 
 def frame(issues: pd.DataFrame) -> pd.DataFrame:
@@ -80,7 +81,7 @@ def render_docx(body_name: str, quarter: str, issues: pd.DataFrame, stages: pd.D
                 r.font.size = Pt(9)
     d.add_paragraph()
     d.add_paragraph("清廉建设办公室").alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    d.add_paragraph(f"{datetime.now():%Y年%m月%d日}").alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    d.add_paragraph(f"{office_time.now():%Y年%m月%d日}").alignment = WD_ALIGN_PARAGRAPH.RIGHT
     out = io.BytesIO()
     d.save(out)
     return out.getvalue()

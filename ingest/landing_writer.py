@@ -34,12 +34,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ingest.contracts import SOURCES
 from qinglian.errors import UserError, os_reason
+from qinglian.office_time import OFFICE_TZ
 
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 HASH_CHARS = 12
 RECEIVED_FORMAT = "%Y%m%dT%H%M%S"
 # The name as the dbt staging reads it: received time (group 1) and hash prefix (group 2).

@@ -165,7 +165,8 @@ def _models_only(monkeypatch: pytest.MonkeyPatch) -> None:
     real = dbt_run.run_dbt
 
     def run_dbt(warehouse: Path, target: Path, args: list[str]):
-        assert args[0] == "build"
+        if args[0] != "build":  # the ingest step's `dbt run --select staging` (views for the checks) runs as is
+            return real(warehouse, target, args)
         return real(warehouse, target, [*args, "--exclude-resource-type", "test"])
 
     monkeypatch.setattr(dbt_run, "run_dbt", run_dbt)

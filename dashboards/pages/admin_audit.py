@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import streamlit as st
 
 from dashboards import security_ui, ui
+from qinglian import office_time
 from qinglian.security import audit
 
 LIMIT = 5000
@@ -19,7 +20,7 @@ def render() -> None:
                "角色、范围、地址、对象。日志只能追加，本系统中任何人都无法修改或删除；每条记录带链式校验值。")
     log = audit.log()
     c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
-    today = date.today()
+    today = office_time.today()  # the entries are shown and filtered on the office clock
     # The filters go through ui.filter_widget: they are what this page view's audit entry records.
     since = ui.filter_widget(c1.date_input, "起始日期", today - timedelta(days=7), key="audit_since")
     until = ui.filter_widget(c2.date_input, "截止日期", today, key="audit_until")

@@ -3,12 +3,11 @@ limits from the rules), a per-body 督办单 (Word/Excel), and the record of 约
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from dashboards import auth, data, data_ranking, data_warnings, supervision, talks, ui
+from qinglian import office_time
 
 
 def _talk_section(src: data.Source, quarter: str) -> None:
@@ -34,7 +33,7 @@ def _talk_section(src: data.Source, quarter: str) -> None:
             names = dict(zip(due.body_code, due.body_name, strict=True))
             groups = dict(zip(due.body_code, due.body_group, strict=True))
             body = st.selectbox("约谈对象", list(names), format_func=lambda c: names[c])
-            held_on = st.date_input("约谈日期", value=date.today(), max_value=date.today(), format="YYYY-MM-DD")
+            held_on = st.date_input("约谈日期", value=office_time.today(), max_value=office_time.today(), format="YYYY-MM-DD")
             outcome = st.text_area("约谈结果", max_chars=talks.MAX_OUTCOME,
                                    placeholder="如：主要负责人已作表态发言，限期一个月整改到位")
             if st.form_submit_button("登记", type="primary"):

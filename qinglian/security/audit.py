@@ -34,13 +34,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from qinglian.errors import EXIT_FAILED, UserError
+from qinglian.office_time import OFFICE_TZ
 from qinglian.security import config, store
 from qinglian.security.scope import Scope
 
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 GENESIS = "0" * 64
 HEAD_SUFFIX = ".head"
 LOG = logging.getLogger("qinglian.audit")

@@ -1,0 +1,36 @@
+"""Dates a person sees are the office's (Asia/Shanghai), not the server's: on a UTC server at 16:57 UTC
+it is already the next day in the office, and the audit page's default 截止日期 of the server's date hid
+every entry written since the office's midnight."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from qinglian import office_time
+
+
+class _Clock(datetime):
+    @classmethod
+    def now(cls, tz=None):  # 2026-12-02 16:57 UTC is 2026-12-03 00:57 in the office
+        moment = datetime(2026, 12, 2, 16, 57, tzinfo=timezone.utc)
+        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+
+def test_office_date_runs_eight_hours_ahead_of_utc(monkeypatch) -> None:
+    monkeypatch.setattr(office_time, "datetime", _Clock)
+    assert office_time.today() == date(2026, 12, 3)
+    assert office_time.now().strftime("%Y-%m-%d %H:%M") == "2026-12-03 00:57"
+
+
+def test_collecting_quarter_follows_the_office_date(monkeypatch) -> None:
+    """2026-12-31 16:30 UTC is 2027-01-01 00:30 in the office: 2026Q4 has ended and is being collected."""
+    from dashboards import portal_data
+
+    class _NewYear(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            moment = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    monkeypatch.setattr(office_time, "datetime", _NewYear)
+    assert portal_data.collecting_quarter() == "2026Q4"
