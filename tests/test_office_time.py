@@ -4,7 +4,7 @@ every entry written since the office's midnight."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from qinglian import office_time
 
@@ -12,7 +12,7 @@ from qinglian import office_time
 class _Clock(datetime):
     @classmethod
     def now(cls, tz=None):  # 2026-12-02 16:57 UTC is 2026-12-03 00:57 in the office
-        moment = datetime(2026, 12, 2, 16, 57, tzinfo=timezone.utc)
+        moment = datetime(2026, 12, 2, 16, 57, tzinfo=UTC)
         return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
 
 
@@ -29,7 +29,7 @@ def test_collecting_quarter_follows_the_office_date(monkeypatch) -> None:
     class _NewYear(datetime):
         @classmethod
         def now(cls, tz=None):
-            moment = datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)
+            moment = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
             return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
 
     monkeypatch.setattr(office_time, "datetime", _NewYear)

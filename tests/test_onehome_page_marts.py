@@ -10,7 +10,6 @@ flags per quarter worked out in tests/test_dbt_marts.py's scorecard comments).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -21,10 +20,8 @@ from tests.fixtures.small_warehouse import CG, HT, NZ, XX, YX
 
 
 @pytest.fixture(scope="module")
-def served(small_built: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("onehome_pages") / "warehouse.duckdb"
-    shutil.copyfile(small_built[0], path)
-    return path
+def served(small_marts: Path) -> Path:
+    return small_marts
 
 
 def _all(path: Path) -> data.Source:

@@ -34,7 +34,7 @@ def test_only_blank_lines_is_no_sheet():
 
 
 def test_quoted_csv_keeps_commas_inside_quotes():
-    assert _rows('a,"b,c"\n"x ""y""",z\n'.encode()) == [("a", "b,c"), ('x "y"', "z")]
+    assert _rows(b'a,"b,c"\n"x ""y""",z\n') == [("a", "b,c"), ('x "y"', "z")]
 
 
 def test_lone_carriage_return_is_a_format_error():

@@ -7,7 +7,6 @@ PROGRESS, UNITS, the scorecard table in its docstring), never read back from the
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,10 +17,8 @@ from tests.fixtures.small_warehouse import CITY, NZ, YX
 
 
 @pytest.fixture(scope="module")
-def served(small_built: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("rollups") / "warehouse.duckdb"
-    shutil.copyfile(small_built[0], path)
-    return path
+def served(small_marts: Path) -> Path:
+    return small_marts
 
 
 def _all(path: Path) -> data.Source:
