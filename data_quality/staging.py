@@ -55,31 +55,17 @@ def _database_path(con: duckdb.DuckDBPyConnection) -> Path:
 
 
 def refresh_views(warehouse: Path, target_path: Path | None = None) -> None:
-    """`dbt run --select staging` on `warehouse` (views only: seconds). Raises StagingError on failure."""
-    import os
+    """`dbt run --select staging` on `warehouse` (views only: seconds). Raises StagingError when dbt cannot run."""
+    from qinglian.build import BuildError, invoke_dbt
 
-    from dbt.cli.main import dbtRunner
-
-    from qinglian.build import _warehouse_env, release_warehouse
-    from qinglian.settings import DBT_PROJECT_DIR
-
-    warehouse = Path(warehouse).resolve()
     if target_path is None:  # never dbt_project/target: the orchestrator reads the prepared manifest there
         import tempfile
 
         target_path = Path(tempfile.mkdtemp(prefix="qinglian-staging-"))
-    args = ["--quiet", "--no-use-colors", "run", "--select", "staging", "--project-dir", str(DBT_PROJECT_DIR),
-            "--profiles-dir", str(DBT_PROJECT_DIR)]
-    args += ["--target-path", str(target_path), "--log-path", str(target_path)]
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    with _warehouse_env(warehouse):
-        try:
-            result = dbtRunner().invoke(args)
-        except Exception as exc:
-            log.exception("dbt run --select staging 无法运行")
-            raise StagingError("无法建立 staging 视图（dbt 无法运行，详情见日志）") from exc
-        finally:
-            release_warehouse()
+    try:
+        result = invoke_dbt(warehouse, ["run", "--select", SCHEMA], target_path=target_path)
+    except BuildError as exc:
+        raise StagingError("无法建立 staging 视图（dbt 无法运行，详情见日志）") from exc
     failed = [str(getattr(getattr(r, "node", None), "name", "?")) for r in (getattr(result.result, "results", None) or [])
               if str(getattr(r, "status", "")) not in ("success", "skipped")]
     if result.exception is not None or failed:

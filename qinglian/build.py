@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qinglian.errors import UserError
 from qinglian.settings import DBT_PROJECT_DIR
@@ -132,6 +133,37 @@ def release_warehouse() -> None:
                 DuckDBConnectionManager._ENV = None
 
 
+def invoke_dbt(warehouse: Path, args: list[str], *, target_path: Path | None = None,
+               project_dir: Path | None = None, quiet: bool = True) -> Any:
+    """Run one dbt command (`args`, e.g. ["run", "--select", "staging"]) in this process on `warehouse`.
+
+    The one place the project's commands start dbt in-process: the project and profiles folder, the
+    target/log folder (`target_path`; default dbt_project/target), QINGLIAN_WAREHOUSE for the duration
+    of the call, no usage statistics, and dbt-duckdb's cached database handle closed afterwards
+    (release_warehouse). dbt runs inside this process, so a killed caller takes dbt with it; the
+    orchestrator's child-process dbt (orchestration.dbt_run, through qinglian-dbt) dies with its parent
+    through PR_SET_PDEATHSIG instead. Returns dbt's dbtRunnerResult (the caller reads its results);
+    raises BuildError, in Chinese, when dbt raised instead of reporting (bad arguments, environment).
+    """
+    from dbt.cli.main import dbtRunner
+
+    project = Path(project_dir or DBT_PROJECT_DIR).resolve()
+    full = [*args, "--project-dir", str(project), "--profiles-dir", str(project)]
+    if target_path is not None:
+        full += ["--target-path", str(target_path), "--log-path", str(target_path)]
+    if quiet:
+        full = ["--quiet", "--no-use-colors", *full]
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    with _warehouse_env(Path(warehouse).resolve()):
+        try:
+            return dbtRunner().invoke(full)
+        except Exception as exc:  # dbt raises only for problems outside the project (e.g. bad args)
+            log.exception("dbt 无法运行：dbt %s", " ".join(args))
+            raise BuildError("dbt 无法运行（参数或环境有误，详情见日志）") from exc
+        finally:
+            release_warehouse()
+
+
 def _node_name(result: object) -> tuple[str, str]:
     node = getattr(result, "node", None)
     kind = str(getattr(node, "resource_type", "") or "")
@@ -202,29 +234,15 @@ def build_marts(warehouse: Path, select: str | None = None, vars: dict | None = 
     from qinglian.rules import install_rules
 
     install_rules(warehouse, override=rules)  # a bad rules file stops here, in Chinese, before dbt
-    from dbt.cli.main import dbtRunner
-
-    project = Path(project_dir or DBT_PROJECT_DIR).resolve()
-    args = ["build", "--project-dir", str(project), "--profiles-dir", str(project)]
-    if target_path is not None:
-        args += ["--target-path", str(target_path), "--log-path", str(target_path)]
+    args = ["build"]
     if select:
         args += ["--select", *select.split()]
     if exclude:
         args += ["--exclude", *exclude.split()]
     if vars:
         args += ["--vars", json.dumps(vars, ensure_ascii=False)]
-    if quiet:
-        args = ["--quiet", "--no-use-colors", *args]
     started = time.perf_counter()
-    with _warehouse_env(warehouse):
-        try:
-            invocation = dbtRunner().invoke(args)
-        except Exception as exc:  # dbt raises only for problems outside the project (e.g. bad args)
-            log.exception("dbt 无法运行")
-            raise BuildError("dbt 无法运行（参数或环境有误，详情见日志）") from exc
-        finally:
-            release_warehouse()
+    invocation = invoke_dbt(warehouse, args, target_path=target_path, project_dir=project_dir, quiet=quiet)
     elapsed = time.perf_counter() - started
     if invocation.exception is not None and invocation.result is None:
         log.error("dbt 无法运行：%s", invocation.exception)
