@@ -9,11 +9,17 @@ they are views (no data is copied), so making them is cheap:
   raw checks, so the checks always read the current project's views);
 - `ensure_views(con)`, called by `validate_raw`, makes them only when missing: with dbt the first time
   in a process, afterwards with the view definitions dbt made then (the same SQL, without starting dbt
-  again for every warehouse a process checks).
+  again for every warehouse a process checks);
+- `views_current(con)` / `record_views(con)`: the quarterly job's dbt build makes the same views again,
+  so the next run's ingest step need not start dbt for them (a dbt start is seconds of fixed cost).
+  After making them, the stamp table staging.qinglian_views_made records a fingerprint of the project
+  files the views come from and of the views' SQL as DuckDB stores it; the views are current while both
+  still match (a build from the same project recreates identical SQL; any other change refreshes them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -29,6 +35,7 @@ VIEWS: dict[str, str] = {t: f"stg_raw__{t}" for t in (
     "ingest_files", "regions", "departments", "tasks", "task_progress", "units", "inspections",
     "survey_responses", "survey_answers", "cases")}
 
+STAMP = f"{SCHEMA}.qinglian_views_made"
 _DDL: dict[str, str] = {}  # view name -> CREATE VIEW statement, as dbt made it in this process
 
 
@@ -99,3 +106,52 @@ def ensure_views(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None
             con.execute(_DDL[name].replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
         except duckdb.Error as exc:  # a raw table without a contract column: its schema checks fail instead
             log.warning("staging 视图 %s 未能建立：%s", name, exc)
+    record_views(con)
+
+
+def project_fingerprint(project_dir: Path | None = None) -> str:
+    """A hash of every project file the staging views' SQL comes from: the staging models and their
+    YAML (sources, configs), the macros and dbt_project.yml."""
+    from qinglian.settings import DBT_PROJECT_DIR
+
+    root = Path(project_dir or DBT_PROJECT_DIR)
+    files = [root / "dbt_project.yml", *sorted((root / "models" / SCHEMA).rglob("*")), *sorted((root / "macros").rglob("*"))]
+    h = hashlib.sha256()
+    for f in files:
+        if f.is_file():
+            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _views_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """A hash of the staging views' SQL as stored in the warehouse; None when any view is missing."""
+    rows = dict(con.execute("select view_name, sql from duckdb_views() where schema_name = ? "
+                            "and database_name = current_database()", [SCHEMA]).fetchall())
+    if not set(VIEWS.values()) <= set(rows):
+        return None
+    h = hashlib.sha256()
+    for name in sorted(VIEWS.values()):
+        h.update(name.encode() + b"\0" + rows[name].encode() + b"\0")
+    return h.hexdigest()
+
+
+def views_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Every staging view exists and is what the current project makes (see the module docstring)."""
+    views = _views_fingerprint(con)
+    if views is None:
+        return False
+    try:
+        row = con.execute(f"select project_hash, views_hash from {STAMP}").fetchone()
+    except duckdb.CatalogException:  # never recorded
+        return False
+    return row == (project_fingerprint(), views)
+
+
+def record_views(con: duckdb.DuckDBPyConnection) -> None:
+    """After the current project made the views: stamp them (nothing when a view is missing)."""
+    views = _views_fingerprint(con)
+    if views is None:
+        return
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute(f"create or replace table {STAMP} (project_hash varchar, views_hash varchar)")
+    con.execute(f"insert into {STAMP} values (?, ?)", [project_fingerprint(), views])

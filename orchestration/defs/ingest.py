@@ -100,14 +100,29 @@ def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseRes
 
 
 def _staging_views(context: AssetExecutionContext, warehouse: WarehouseResource) -> None:
-    """The checks read dbt's staging views (data_quality.staging); they run before this quarter's dbt build,
-    so the views are (re)made from the current project first: `dbt run --select staging`, views only."""
+    """The checks read dbt's staging views (data_quality.staging); they run before this quarter's dbt build.
+    The previous run's build made them from the same project, so dbt is started for them only when they
+    are missing or differ from what the current project makes (data_quality.staging.views_current);
+    then `dbt run --select staging` (views only) makes them."""
+    from data_quality import staging
     from orchestration.dbt_run import run_dbt, run_folder
 
+    con = warehouse.connect()
+    try:
+        if staging.views_current(con):
+            context.log.info("staging 视图与当前 dbt 项目一致，沿用（本步不运行 dbt）")
+            return
+    finally:
+        con.close()
     done = run_dbt(warehouse.warehouse, run_folder(context.run.run_id) / "staging", ["run", "--select", "staging"])
     if done.returncode != 0:
         # A raw table without a contract column leaves its view unmade; its blocking schema checks say why.
         context.log.warning("部分 staging 视图未能建立（详见 dbt 日志）；相应报送表的字段检查将说明原因")
+    con = warehouse.connect()
+    try:
+        staging.record_views(con)
+    finally:
+        con.close()
 
 
 def _raw_checks(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:

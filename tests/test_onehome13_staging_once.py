@@ -1,0 +1,118 @@
+"""The quarterly job makes the staging views once per run, not twice.
+
+The ingest step's raw checks read dbt's staging views; the dbt build of the same run makes them again
+from the same project. The ingest step therefore starts dbt for them only when they are missing or are
+not what the current project makes (data_quality.staging.views_current). These tests count the dbt
+processes the ingest step starts (orchestration.dbt_run.run_dbt) on the hand-made small raw layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import duckdb
+import pytest
+
+import orchestration.dbt_run as dbt_run
+from data_quality import staging
+from orchestration.defs.ingest import _staging_views
+from orchestration.resources import WarehouseResource
+from tests.fixtures.small_warehouse import build_small_raw
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every dbt command the ingest step starts (each really runs)."""
+    calls: list[list[str]] = []
+    real = dbt_run.run_dbt
+
+    def run_dbt(warehouse: Path, target: Path, args: list[str]):
+        calls.append(list(args))
+        return real(warehouse, target, args)
+
+    monkeypatch.setattr(dbt_run, "run_dbt", run_dbt)
+    return calls
+
+
+def _step(warehouse: Path) -> None:
+    context = SimpleNamespace(run=SimpleNamespace(run_id="onehome13-staging-once"),
+                              log=logging.getLogger("test_onehome13"))
+    resource = WarehouseResource(warehouse_path=str(warehouse), landing_path=str(warehouse.parent / "landing"))
+    _staging_views(context, resource)  # type: ignore[arg-type]
+
+
+def _view_columns(warehouse: Path, view: str) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'staging' and table_name = ? "
+            "order by ordinal_position", [view]).fetchall()]
+
+
+def test_ingest_step_starts_dbt_for_the_views_only_when_they_are_not_current(
+        tmp_path: Path, counted: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    warehouse = build_small_raw(tmp_path / "w.duckdb")
+
+    # A fresh warehouse has no staging views: the step makes them (one dbt run) and stamps them.
+    _step(warehouse)
+    assert counted == [["run", "--select", "staging"]]
+    units_columns = _view_columns(warehouse, "stg_raw__units")
+    assert "unit_code" in units_columns and "assessment_score" in units_columns
+
+    # The next run's step finds them current: no dbt.
+    _step(warehouse)
+    assert len(counted) == 1
+
+    # The run's dbt build makes the staging views again, in-process with the full warehouse path (not the
+    # orchestrator's child dbt in the warehouse's folder): the same SQL, so the views stay current.
+    from qinglian.build import build_marts
+
+    built = build_marts(warehouse, select="staging", exclude="resource_type:test resource_type:unit_test",
+                        target_path=tmp_path / "target")
+    assert built.models_ok == len(staging.VIEWS)
+    _step(warehouse)
+    assert len(counted) == 1
+
+    # A view that is not the project's (here hand-edited) is made again from the project.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create or replace view staging.stg_raw__units as select 1 as x")
+    _step(warehouse)
+    assert len(counted) == 2
+    assert _view_columns(warehouse, "stg_raw__units") == units_columns
+
+    # A change of the project's staging SQL (its fingerprint) makes them again too.
+    monkeypatch.setattr(staging, "project_fingerprint", lambda project_dir=None: "another project")
+    _step(warehouse)
+    assert len(counted) == 3
+    _step(warehouse)
+    assert len(counted) == 3
+
+    # A missing view is made again.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop view staging.stg_raw__cases")
+    _step(warehouse)
+    assert len(counted) == 4
+    assert "region_code" in _view_columns(warehouse, "stg_raw__cases")
+
+
+def test_project_fingerprint_follows_the_staging_sql(tmp_path: Path) -> None:
+    """The fingerprint changes with a staging model, a staging YAML file or a macro, and not with a mart."""
+    import shutil
+
+    from qinglian.settings import DBT_PROJECT_DIR
+
+    project = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    before = staging.project_fingerprint(project)
+    assert before == staging.project_fingerprint(DBT_PROJECT_DIR)
+    mart = next((project / "models" / "marts").rglob("*.sql"))
+    mart.write_text(mart.read_text(encoding="utf-8") + "\n-- a mart edit\n", encoding="utf-8")
+    assert staging.project_fingerprint(project) == before
+    for edited in (project / "models" / "staging" / "stg_raw__units.sql",
+                   project / "models" / "staging" / "_raw__sources.yml",
+                   project / "macros" / "current_files.sql"):
+        edited.write_text(edited.read_text(encoding="utf-8") + "\n-- edit\n", encoding="utf-8")
+        after = staging.project_fingerprint(project)
+        assert after != before
+        before = after
