@@ -6,18 +6,19 @@ turned into a DataFrame. The views decide which rows are current (rows of files 
 or rejected are history) and how columns are named; the frames only give a view's columns back their
 template names (the clerk report speaks of the template's fields) and add, as columns, what a single
 GX expectation cannot express row by row (the reference code a value resolves to, the quarter's date
-window, the year-to-date decrease count); the expectation then checks that column, keeping GX's
+window from qinglian.quarters, the year-to-date decrease count); the expectation then checks that column, keeping GX's
 result shape and row lineage.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from data_quality import staging
 from data_quality.suites import (
@@ -26,8 +27,8 @@ from data_quality.suites import (
     STAGE_LEVELS,
     SURVEY_ANSWERS,
 )
+from qinglian import quarters
 
-_QUARTER_OK = r"regexp_full_match({col}, '\d{{4}}Q[1-4]')"
 _PERIOD = re.compile(r"^(\d{4})(Q[1-4])?$")
 
 
@@ -45,14 +46,28 @@ def current(table: str) -> str:
     return f"(select {star} from {staging.view(table)})"
 
 
-def _quarter_start(col: str) -> str:
-    ok = _QUARTER_OK.format(col=col)
-    return (f"(case when {ok} then make_date(cast(substr({col}, 1, 4) as integer), "
-            f"cast(substr({col}, 6, 1) as integer) * 3 - 2, 1) end)")
+# The quarter windows the date checks compare with (a quarter's first and last day, its year and number)
+# are qinglian.quarters' arithmetic, not SQL of this module's: raw_frame registers them as this relation,
+# one row per quarter key the table's current rows carry (a value that is no quarter key has no row).
+WINDOWS = "_dq_quarter_windows"
+_WINDOWED = ("task_progress", "units", "inspections", "cases")
 
 
-def _quarter_end(col: str) -> str:
-    return f"cast({_quarter_start(col)} + interval 3 month - interval 1 day as date)"
+def quarter_windows(keys: Iterable[object]) -> pa.Table:
+    """(quarter, year, quarter_of_year, quarter_start, quarter_end) of every quarter key among `keys`."""
+    valid = sorted({str(k) for k in keys if quarters.parse(k) is not None})
+    parts = [quarters.parse(q) for q in valid]
+    return pa.table({
+        "quarter": pa.array(valid, pa.string()),
+        "year": pa.array([y for y, _ in parts], pa.int32()),  # type: ignore[misc]
+        "quarter_of_year": pa.array([n for _, n in parts], pa.int32()),  # type: ignore[misc]
+        "quarter_start": pa.array([quarters.start(q) for q in valid], pa.date32()),
+        "quarter_end": pa.array([quarters.end(q) for q in valid], pa.date32()),
+    })
+
+
+def _windows_join(alias: str = "t") -> str:
+    return f"left join {WINDOWS} w on w.quarter = {alias}.quarter"
 
 
 def _plus_days(expr: str, days: int) -> str:
@@ -142,9 +157,9 @@ def _task_progress(p: Period) -> str:
     select {_lineage()}, t.task_code, t.owner_code, t.quarter, t.status,
            cast(t.progress_pct as double) as progress_pct, cast(t.evidence_count as double) as evidence_count,
            t.report_date, k.task_code as task_code_ref, o.code as owner_code_ref,
-           {_quarter_start('t.quarter')} as quarter_start,
-           {_plus_days(_quarter_end('t.quarter'), 60)} as report_date_limit
+           w.quarter_start, {_plus_days('w.quarter_end', 60)} as report_date_limit
     from {current('task_progress')} t
+    {_windows_join()}
     left join tasks_cur k on k.task_code = t.task_code
     left join owners o on o.code = t.owner_code
     where true {p.quarter_filter('t.quarter')}
@@ -157,8 +172,9 @@ def _units(p: Period) -> str:
     select {_lineage()}, t.unit_code, t.unit_type, t.region_code, t.stage, t.stage_level, t.quarter,
            cast(t.score as double) as score, t.assessed_date, r.region_code as region_code_ref,
            {_case('t.stage', STAGE_LEVELS)} as stage_level_expected,
-           {_plus_days(_quarter_end('t.quarter'), 60)} as assessed_date_limit
+           {_plus_days('w.quarter_end', 60)} as assessed_date_limit
     from {current('units')} t left join region_codes r on r.region_code = t.region_code
+    {_windows_join()}
     where true {p.quarter_filter('t.quarter')}
     """
 
@@ -170,9 +186,9 @@ def _inspections(p: Period) -> str:
            t.deadline, t.status, t.completed_date, t.quarter,
            r.region_code as region_code_ref, d.dept_code as body_dept_code_ref,
            coalesce(d.dept_code, r.region_code) as attribution_code,
-           {_quarter_end('t.quarter')} as quarter_end,
-           {_plus_days(_quarter_end('t.quarter'), 60)} as completed_date_limit
+           w.quarter_end, {_plus_days('w.quarter_end', 60)} as completed_date_limit
     from {current('inspections')} t
+    {_windows_join()}
     left join region_codes r on r.region_code = t.region_code
     left join depts_cur d on d.dept_code = t.body_dept_code
     where true {p.quarter_filter('t.quarter')}
@@ -220,10 +236,10 @@ def _cases(p: Period) -> str:
     with {REFERENCE_CTES},
     cur as (select * from {current('cases')}),
     ytd as (
-        select file_id, sheet, row_number, lag(quarter) over w as prev_quarter, {lags}
-        from cur
-        where (scope = '累计' or quarter like '%Q1') and {_QUARTER_OK.format(col='quarter')}
-        window w as (partition by region_code, substr(quarter, 1, 4) order by quarter, file_id, sheet, row_number)
+        select c.file_id, c.sheet, c.row_number, lag(c.quarter) over w as prev_quarter, {lags}
+        from cur c join {WINDOWS} q on q.quarter = c.quarter
+        where c.scope = '累计' or q.quarter_of_year = 1
+        window w as (partition by c.region_code, q.year order by q.quarter_start, c.file_id, c.sheet, c.row_number)
     )
     select {_lineage()}, t.region_code, t.quarter, t.scope, {figures}, r.region_code as region_code_ref,
            {count} as ytd_decreases,
@@ -274,4 +290,12 @@ def to_pandas(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | N
 
 
 def raw_frame(con: duckdb.DuckDBPyConnection, table: str, period: Period) -> pd.DataFrame:
-    return to_pandas(con, RAW_FRAME_SQL[table](period))
+    sql = RAW_FRAME_SQL[table](period)
+    if table not in _WINDOWED:
+        return to_pandas(con, sql)
+    keys = [q for (q,) in con.execute(f"select distinct quarter from {current(table)}").fetchall()]
+    con.register(WINDOWS, quarter_windows(keys))
+    try:
+        return to_pandas(con, sql)
+    finally:
+        con.unregister(WINDOWS)
