@@ -20,7 +20,6 @@ import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -38,6 +37,7 @@ from data_quality.suites import (
     mart_suites,
     raw_suites,
 )
+from qinglian import office_time
 
 MAX_EXAMPLES = 20
 
@@ -397,7 +397,7 @@ def store_results(con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence
     ensure_ops_tables(con)
     if not results:
         return
-    checked_at = datetime.now()
+    checked_at = office_time.wall_clock()  # shown on the quality page: the office's clock
     res = pd.DataFrame({
         "run_id": run_id, "checked_at": checked_at,
         "layer": [r.layer for r in results], "asset": [r.asset for r in results],

@@ -32,6 +32,7 @@ from ingest.contracts import REFERENCE_SOURCES
 from ingest.outcomes import LOADED, FileOutcome, label
 from ingest.parse import ParsedFile
 from ingest.resolve import Resolver
+from qinglian import office_time
 from qinglian.errors import UserError, os_reason
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ class Journal:
         """Record the decisions in one transaction; CommitFailed leaves the journal as it was."""
         for d in decisions:
             _check_identity(d)
-        loaded_at = datetime.now()
+        loaded_at = office_time.wall_clock()  # 入库时间 on the quality page: the office's clock
         con = self.con
         try:
             con.execute("begin transaction")

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from qinglian import office_time
+
 log = logging.getLogger(__name__)
 
 OPS_DDL = """
@@ -101,7 +103,7 @@ def freeze_scorecards(con: duckdb.DuckDBPyConnection, up_to: str, now: datetime 
     was copied from, it records the same versions in both. Returns the quarters that got a new
     version and its number.
     """
-    now = now or datetime.now()
+    now = now or office_time.wall_clock()
     con.execute("create table if not exists ops.scorecard_frozen as select 0 as version, * from marts.scorecard_quarterly limit 0")
     quarters = [r[0] for r in con.execute("select distinct quarter from marts.scorecard_quarterly where quarter <= ? order by 1", [up_to]).fetchall()]
     new_versions: dict[str, int] = {}
@@ -143,7 +145,7 @@ def _log(con: duckdb.DuckDBPyConnection, quarter: str, serving: Path, status: st
     """A publish that did not happen, and why (blocked by a check, or failed)."""
     con.execute(
         "insert into ops.publish_log values ((select coalesce(max(publish_id), 0) + 1 from ops.publish_log), ?, ?, null, false, ?, null, ?, ?)",
-        [datetime.now(), quarter, status, str(serving), message],
+        [office_time.wall_clock(), quarter, status, str(serving), message],
     )
 
 
@@ -184,7 +186,7 @@ def publish(warehouse: Path, serving: Path, quarter: str, run_id: str) -> Publis
             raise PublishBlocked("排名表为空，未发布")
         rules = con.execute("select max(rules_version) from marts.scorecard_quarterly where quarter <= ?", [quarter]).fetchall()[0][0]
         publish_id = int(con.execute("select coalesce(max(publish_id), 0) + 1 from ops.publish_log").fetchall()[0][0])
-        plan = _Plan(publish_id, datetime.now(), quarter, rules, counts, serving)
+        plan = _Plan(publish_id, office_time.wall_clock(), quarter, rules, counts, serving)  # 发布时间: the office's clock
         con.execute("checkpoint")  # the copy below must hold everything committed so far
     finally:
         con.close()
@@ -320,7 +322,7 @@ def swap_in(warehouse: Path, serving: Path, plan: _Plan | dict[str, int]) -> dic
     """Make the new copy, record the publish in it, verify it, keep the previous copy for rollback,
     then os.replace. Any failure removes the temporary files and leaves `serving` untouched."""
     if not isinstance(plan, _Plan):  # the older signature: expected row counts only
-        plan = _Plan(0, datetime.now(), "", None, plan, serving)
+        plan = _Plan(0, office_time.wall_clock(), "", None, plan, serving)
     serving.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_name(serving, "new")
     try:
@@ -381,7 +383,7 @@ def _keep_previous(serving: Path) -> None:
         return
     keep = serving_keep()
     previous = serving.with_name("previous_" + serving.name)
-    stamp = datetime.fromtimestamp(serving.stat().st_mtime).strftime("%Y%m%d-%H%M%S-%f")
+    stamp = datetime.fromtimestamp(serving.stat().st_mtime, office_time.OFFICE_TZ).strftime("%Y%m%d-%H%M%S-%f")
     kept = kept_dir(serving) / f"{serving.stem}-{stamp}{serving.suffix}"
     kept.parent.mkdir(parents=True, exist_ok=True)
     for target in (previous, kept):

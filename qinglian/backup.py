@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime
 from pathlib import Path
 
+from qinglian import office_time
 from qinglian.errors import UserError, os_reason
 
 DEFAULT_KEEP = 8
@@ -59,7 +59,8 @@ def take_backup(warehouse: Path, keep: int | None = None, label: str = "") -> Pa
                 con.execute("checkpoint")
         except duckdb.Error as exc:
             raise UserError(f"数据仓库 {warehouse} 无法打开，未备份（{exc}）") from exc
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        # named by the office clock: the person choosing a backup to restore reads its time from the name
+        stamp = office_time.wall_clock().strftime("%Y%m%d-%H%M%S-%f")
         target = folder / f"{PREFIX}{stamp}{('-' + label) if label else ''}.duckdb"
         tmp = folder / f".{target.name}.tmp"
         try:

@@ -15,6 +15,13 @@ def now() -> datetime:
     return datetime.now(OFFICE_TZ)
 
 
+def wall_clock() -> datetime:
+    """Now on the office's clock, without a zone: what the warehouse's TIMESTAMP columns (loaded_at,
+    published_at, checked_at) and the backup file names hold. An aware value would be stored in the
+    DuckDB session's zone, which is the server's (UTC)."""
+    return now().replace(tzinfo=None)
+
+
 def today() -> date:
     """The office's date today."""
     return now().date()
