@@ -3,8 +3,9 @@
 Proves: cookies forged with any key found in the repository, with alg=none, or of an expired session
 do not log in and fall back to the Chinese login form (while the app's own cookie does); lockout
 engages and releases; a county user sees only its county and a watermark naming them and the scope;
-a name from a submitted file renders as text; an admin sees the audit entries of what this module
-just did. Screenshots: screenshots/security_*.png.
+a name from a submitted file renders as text; an admin sees on the audit page, and in its export, the
+entries of what that test just did itself. Each test reads the audit log (the app's state folder) for the
+entries of its own actions, so no test depends on another having run. Screenshots: screenshots/security_*.png.
 """
 
 from __future__ import annotations
@@ -176,8 +177,37 @@ def _session_cookie(context: object, timeout: float = 15) -> dict:
     raise AssertionError("the app never set its session cookie")
 
 
+# --- the audit log, read as the admin's tools read it (the app's state folder) ------------------------
+
+
+def _audit_seq(server: dict) -> int:
+    """The newest entry's number: a test reads only what it adds after it."""
+    from qinglian.security.audit import AuditLog
+
+    newest = AuditLog(server["state"] / "audit.sqlite").read(limit=1)
+    return newest[0].seq if newest else 0
+
+
+def _audited(server: dict, after: int, *wanted: tuple[str, str | None], timeout: float = 20) -> list:
+    """The entries written after entry `after`, oldest first, once every (event, username) in `wanted`
+    is among them (the app writes them from its own process while the page runs)."""
+    from qinglian.security.audit import AuditLog
+
+    log = AuditLog(server["state"] / "audit.sqlite")
+    deadline = time.monotonic() + timeout
+    while True:
+        entries = [e for e in reversed(log.read(limit=None)) if e.seq > after]
+        missing = [w for w in wanted if w not in {(e.event, e.username) for e in entries}]
+        if not missing:
+            return entries
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not audited: {missing}; audited: {[(e.event, e.username) for e in entries]}")
+        time.sleep(0.2)
+
+
 def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> None:
     url = server["url"]
+    start = _audit_seq(server)
     # The app's own cookie works (so the refusals below mean something): HttpOnly, SameSite=Strict.
     leader, page = _page(server)
     page.goto(url)
@@ -215,6 +245,14 @@ def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> 
     _settled(forged)
     assert "Page not found" not in forged.inner_text("body")
     context.close()
+    # every forgery sent as the app's cookie is refused on the record, naming the cookie's start; the old
+    # cookie name alone is no cookie of the app's at all
+    sent = {cookies["qinglian_session"][:16] for _, cookies in attempts if "qinglian_session" in cookies}
+    refused = [e for e in _audited(server, start, ("login_success", "leader"), ("session_rejected", None))
+               if e.event == "session_rejected"]
+    assert {e.detail["cookie_prefix"] for e in refused} == sent
+    assert {e.detail["reason"] for e in refused} == {"cookie_not_issued_by_app"}
+    before_expiry = _audit_seq(server)
 
     # Expired: 31 minutes idle on the server. The tab left open clears itself, without a click.
     with sqlite3.connect(server["state"] / "security.sqlite") as raw:
@@ -223,6 +261,9 @@ def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> 
     _settled(second)  # the run that shows the login form has also removed the page it replaced
     assert "蜗牛记录" not in second.inner_text("body")
     second.screenshot(path=str(SHOTS / "security_expired.png"))
+    expired = [e for e in _audited(server, before_expiry, ("session_expired", "leader")) if e.event == "session_expired"]
+    # one entry per open tab of the session (the first tab clears itself too), each for being idle
+    assert 1 <= len(expired) <= 2 and {e.detail["reason"] for e in expired} == {"idle"}
     leader.close()
     context, page = _page(server, {"qinglian_session": cookie["value"]})  # and the cookie is worth nothing now
     page.goto(url)
@@ -232,6 +273,7 @@ def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> 
 
 
 def test_lockout_engages_and_releases(server: dict) -> None:
+    start = _audit_seq(server)
     context, page = _page(server)
     page.goto(server["url"])
     _login_form(page)
@@ -252,10 +294,15 @@ def test_lockout_engages_and_releases(server: dict) -> None:
     # the owner is told what happened to the account
     page.get_by_text("自上次登录以来，该账号有 3 次密码错误的登录尝试、1 次被锁定").wait_for(timeout=15000)
     context.close()
+    # on the record, in order: three wrong passwords (the third locks), the early right one, the login
+    entries = _audited(server, start, ("login_success", "analyst"))
+    assert [(e.event, e.username) for e in entries if e.event != "page_view"] == [
+        ("login_failed", "analyst"), ("login_failed", "analyst"), ("login_failed", "analyst"), ("lockout", "analyst"),
+        ("login_blocked", "analyst"), ("login_success", "analyst")]
 
 
 def test_county_user_sees_only_their_county_under_a_watermark(server: dict) -> None:
-    SHOTS.mkdir(exist_ok=True)
+    start = _audit_seq(server)
     context, page = _page(server, height=1500)
     page.goto(server["url"])
     _login_form(page)
@@ -299,9 +346,17 @@ def test_county_user_sees_only_their_county_under_a_watermark(server: dict) -> N
             assert "您的账号（县区用户）无权查看「账号管理」" in text
             page.screenshot(path=str(SHOTS / "security_no_access.png"))
     context.close()
+    entries = _audited(server, start, ("login_success", "yangxian"), ("page_view", "yangxian"), ("export", "yangxian"),
+                       ("export_refused", None), ("access_denied", "yangxian"))
+    export = next(e for e in entries if e.event == "export")
+    assert export.scope == "洋县及所辖乡镇、村" and export.client == "127.0.0.1" and export.rows >= 1
+    refused = next(e for e in entries if e.event == "export_refused")
+    assert refused.detail["reason"] == "no_session_cookie" and refused.detail["via"] == "media"
+    assert sorted(e.target for e in entries if e.event == "access_denied") == ["审计日志", "账号管理"]
 
 
 def test_names_from_submissions_render_as_text(server: dict) -> None:
+    start = _audit_seq(server)
     context, page = _page(server, height=1600)
     page.goto(f"{server['url']}/ranking")
     _login_form(page)
@@ -317,6 +372,10 @@ def test_names_from_submissions_render_as_text(server: dict) -> None:
     ticks = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .xtick text')].map(t => t.textContent)")
     assert EVIL in ticks  # plotly shows the name literally, no bold, no link
     page.screenshot(path=str(SHOTS / "security_escaped_name.png"))
+    # the page view is on the record with the filters it was shown with (the ranking opens on the counties)
+    views = [e for e in _audited(server, start, ("page_view", "leader")) if e.event == "page_view"]
+    ranking = next(e for e in views if e.target == "红旗/蜗牛榜")
+    assert ranking.detail["filters"]["rank_group"] == "county" and ranking.detail["page"] == "ranking"
     # 满意度 orders its rows by a category list: the name stays text there too, on its own dot's row
     page.goto(f"{server['url']}/satisfaction")
     page.wait_for_selector(".js-plotly-plot .ytick", timeout=30000)
@@ -332,17 +391,31 @@ def test_names_from_submissions_render_as_text(server: dict) -> None:
 
 
 def test_admin_sees_the_audit_entries_of_this_module(server: dict) -> None:
-    # A forged cookie of this test's own, so that its refusal is in the log whatever ran before (CI once ran
-    # this test without a forgery audited before it): refused, shown the login form, and audited.
+    """Everything the admin's page and export are checked for is done here first, in contexts of this
+    test's own: a forged cookie, and a county user's login, page view, export, a refused download of it
+    and a page the role lacks."""
+    url = server["url"]
     forged_value = forged_cookies("a-key-of-this-test-" + secrets.token_hex(4))[1]
     context, page = _page(server, {"qinglian_session": forged_value})
-    page.goto(f"{server['url']}/ranking")
+    page.goto(f"{url}/ranking")
     _login_form(page)
     _settled(page)
     assert "任务推进率" not in page.inner_text("body")
     context.close()
+    context, page = _page(server)
+    page.goto(url)
+    _login_form(page)
+    _submit(page, "yangxian", "Yangxian@2025")
+    with page.expect_download(timeout=30000) as dl:
+        page.get_by_role("button", name="下载 Excel").first.click()
+    with pytest.raises(urllib.error.HTTPError):  # the file's URL without the session's cookie
+        urllib.request.urlopen(dl.value.url, timeout=10)
+    page.goto(f"{url}/audit")
+    page.get_by_role("heading", name="无权访问").wait_for(timeout=30000)
+    context.close()
+
     context, page = _page(server, height=1400)
-    page.goto(f"{server['url']}/audit")
+    page.goto(f"{url}/audit")
     _login_form(page)
     _submit(page, "admin", "Admin@2025")
     page.get_by_role("heading", name="审计日志").wait_for(timeout=30000)
@@ -356,19 +429,16 @@ def test_admin_sees_the_audit_entries_of_this_module(server: dict) -> None:
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
-    seen = {(r["事件"], r["用户"]) for r in rows}
+    seen = {(r["事件"], r["用户"] or None) for r in rows}
     refusals = [json.loads(r["详情"] or "{}") for r in rows if r["事件"] == "拒绝无效登录凭据"]
     assert {"cookie_prefix": forged_value[:16], "reason": "cookie_not_issued_by_app"} in refusals, refusals
-    for expected in [("登录成功", "leader"), ("拒绝无效登录凭据", None), ("会话超时", "leader"),
-                     ("登录失败", "analyst"), ("登录锁定", "analyst"), ("锁定期间尝试登录", "analyst"),
-                     ("登录成功", "analyst"), ("登录成功", "yangxian"), ("查看页面", "yangxian"),
-                     ("导出", "yangxian"), ("越权访问被拒绝", "yangxian"), ("拒绝交付导出/下载", None),
-                     ("登录成功", "admin")]:
-        assert expected in seen or (expected[1] is None and any(e == expected[0] for e, _ in seen)), expected
+    for expected in [("登录成功", "yangxian"), ("越权访问被拒绝", "yangxian"), ("查看页面", "yangxian"),
+                     ("导出", "yangxian"), ("拒绝交付导出/下载", None), ("登录成功", "admin")]:
+        assert expected in seen, expected
     export = next(r for r in rows if r["事件"] == "导出" and r["用户"] == "yangxian")
     assert export["范围"] == "洋县及所辖乡镇、村" and export["地址"] == "127.0.0.1" and export["行数"] >= 1
-    view = next(r for r in rows if r["事件"] == "查看页面" and r["用户"] == "leader" and r["对象"] == "红旗/蜗牛榜")
-    assert json.loads(view["详情"])["filters"]["rank_group"] == "county"
+    denied = next(r for r in rows if r["事件"] == "越权访问被拒绝" and r["用户"] == "yangxian")
+    assert denied["对象"] == "审计日志" and denied["角色"] == "县区用户"
     # the log checks out, and nothing in the app wrote anything but appends
     assert page.get_by_role("button", name="校验日志完整性").count() == 1
     page.get_by_role("button", name="校验日志完整性").click()
