@@ -20,8 +20,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from qinglian.build import build_marts
-
 pytestmark = pytest.mark.slow
 
 QUARTER = "2025Q4"
@@ -34,11 +32,13 @@ LABEL = {"county": "县区", "department": "市直部门"}
 
 
 @pytest.fixture(scope="module")
-def built(demo_ingested, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    warehouse = tmp_path_factory.mktemp("bulletin") / "warehouse.duckdb"
-    shutil.copyfile(demo_ingested[0], warehouse)
-    result = build_marts(warehouse, target_path=warehouse.parent / "target")
+def built(demo_built: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the city demo built once for the whole run (tests/conftest.py), not a build of our own:
+    the bulletin command opens the warehouse as its serving copy, and the shared file stays read-only."""
+    shared, result = demo_built
     assert result.success, result
+    warehouse = tmp_path_factory.mktemp("bulletin") / "warehouse.duckdb"
+    shutil.copyfile(shared, warehouse)
     return warehouse
 
 

@@ -13,14 +13,12 @@ ledgers up to 2025Q3 and the task reports whose 填报日期 is on or before T.
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-
-from qinglian.build import build_marts
 
 pytestmark = pytest.mark.slow
 
@@ -34,10 +32,9 @@ DEPT_SNAILS = 3
 
 
 @pytest.fixture(scope="module")
-def con(demo_ingested, tmp_path_factory: pytest.TempPathFactory):
-    warehouse = tmp_path_factory.mktemp("warnings") / "warehouse.duckdb"
-    shutil.copyfile(demo_ingested[0], warehouse)
-    result = build_marts(warehouse, target_path=warehouse.parent / "target")
+def con(demo_built: tuple[Path, object]):
+    """The city demo built once for the whole run (tests/conftest.py), opened read-only."""
+    warehouse, result = demo_built
     assert result.success, result
     c = duckdb.connect(str(warehouse), read_only=True)
     yield c
