@@ -158,8 +158,9 @@ def _run(landing: Path, warehouse: Path, quarter: str = "2025Q2") -> bool:
 
 def _models_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """The job's `dbt build` without dbt's data tests, for a run whose property is not about them (the
-    check gate, an idempotent re-run): every model is still built and materialised, the rest of the job is
-    unchanged. The first runs of this file build with the data tests, as the job always does."""
+    check gate, a publish, an idempotent re-run): every model is still built and materialised, the rest of
+    the job is unchanged. The 2025Q1 run of this file (published_q1) builds with the data tests, as the job
+    always does."""
     import orchestration.dbt_run as dbt_run
 
     real = dbt_run.run_dbt
@@ -191,15 +192,46 @@ def after_q1(published_q1: Path, tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "run" / "w.duckdb", tmp_path / "run" / "serving" / "warehouse.duckdb"
 
 
-def test_partition_run_publishes_and_is_idempotent_while_readers_read(small_landing: Path, after_q1: tuple[Path, Path]) -> None:
-    """The 2025Q2 run after 2025Q1 publishes both quarters while a dashboard reads the serving copy
-    (a connection held open through the swap, and one reconnecting every 20 ms: no lock error); the
-    same run again changes nothing."""
+def _failing_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-publish marts suite with one blocking failure injected (its other results are real)."""
+    import data_quality.validate as validate
+
+    real = validate.validate_marts
+
+    def failing(con):
+        results = real(con)
+        bad = dataclasses.replace(results[0], success=False, severity="blocking", description_zh="测试注入的阻断性失败")
+        return [bad, *results[1:]]
+
+    monkeypatch.setattr(validate, "validate_marts", failing)
+
+
+def test_blocked_run_keeps_the_copy_then_the_partition_run_publishes_and_is_idempotent_while_readers_read(
+        small_landing: Path, after_q1: tuple[Path, Path], without_data_tests: None) -> None:
+    """After 2025Q1: a 2025Q2 run whose blocking pre-publish check fails publishes nothing and keeps the
+    previous serving copy byte for byte. The next 2025Q2 run publishes both quarters while a dashboard
+    reads the serving copy (a connection held open through the swap, and one reconnecting every 20 ms: no
+    lock error); the same run again changes nothing.
+
+    One warehouse goes through the three runs (a 2025Q2 run costs an ingest and two dbt invocations);
+    their dbt builds leave out dbt's data tests, which passed in the 2025Q1 run (published_q1) and change
+    no table: every model is still built, and the properties here are the gate's and the publish's."""
     warehouse, serving = after_q1
     with duckdb.connect(str(serving), read_only=True) as con:
         assert {q for (q,) in con.execute("select distinct quarter from marts.scorecard_quarterly").fetchall()} == {"2025Q1"}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         q1_units = con.execute("select count(*) from raw.units").fetchone()[0]
+
+    # 1. The blocking check fails: nothing is published, the dashboards keep 2025Q1.
+    before = _digest(serving)
+    with pytest.MonkeyPatch.context() as mp:
+        _failing_gate(mp)
+        assert not _run(small_landing, warehouse, "2025Q2")
+    assert _digest(serving) == before
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from ops.publish_log where quarter = '2025Q2'").fetchone()[0] == 0
+
+    # 2. The check passes: the run publishes while readers read.
     held = duckdb.connect(str(serving), read_only=True)
     errors: list[str] = []
     reads = 0
@@ -233,38 +265,17 @@ def test_partition_run_publishes_and_is_idempotent_while_readers_read(small_land
         counts = con.execute("select (select count(*) from raw.units), (select count(*) from marts.kpi_unit_coverage)").fetchone()
     with duckdb.connect(str(serving), read_only=True) as con:
         log = con.execute("select quarter, status from ops.publish_log order by publish_id").fetchall()
-    # The 2025Q2 run loaded only files up to 2025Q2 on top of what 2025Q1 had.
+    # The 2025Q2 runs loaded only files up to 2025Q2 on top of what 2025Q1 had.
     assert counts[0] > q1_units
     assert log == [("2025Q1", "published"), ("2025Q2", "published")]
-    # The same run again (its dbt build without the data tests, which passed above and change no table).
-    with pytest.MonkeyPatch.context() as mp:
-        _models_only(mp)
-        assert _run(small_landing, warehouse)
+
+    # 3. The same run again.
+    assert _run(small_landing, warehouse)
     assert _published(serving) == first
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select (select count(*) from raw.units), (select count(*) from marts.kpi_unit_coverage)").fetchone() == counts
     with duckdb.connect(str(serving), read_only=True) as con:
         assert con.execute("select quarter, version from ops.scorecard_versions order by 1").fetchall() == [("2025Q1", 1), ("2025Q2", 1)]
-
-
-def test_blocking_check_failure_keeps_the_previous_serving_copy(small_landing: Path, after_q1: tuple[Path, Path],
-                                                               without_data_tests: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    import data_quality.validate as validate
-
-    warehouse, serving = after_q1
-    before = _digest(serving)
-    real = validate.validate_marts
-
-    def failing(con):
-        results = real(con)
-        bad = dataclasses.replace(results[0], success=False, severity="blocking", description_zh="测试注入的阻断性失败")
-        return [bad, *results[1:]]
-
-    monkeypatch.setattr(validate, "validate_marts", failing)
-    assert not _run(small_landing, warehouse, "2025Q2")
-    assert _digest(serving) == before
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.execute("select count(*) from ops.publish_log where quarter = '2025Q2'").fetchone()[0] == 0
 
 
 # A run killed mid-build (SIGKILL to its process group, and SIGTERM) and the run after it that recovers and
