@@ -220,7 +220,7 @@ def test_the_submission_loop_end_to_end(app: dict, tmp_path: Path) -> None:
     context, page = _login(app, "leader", "Leader@2025")
     page.get_by_text("任务推进率").first.wait_for(timeout=60000)
     page.goto(f"{app['url']}/submission-status")
-    page.get_by_text("催报名单").wait_for(timeout=60000)
+    page.get_by_text("催报名单", exact=True).wait_for(timeout=60000)
     _settled(page)
     _choose(page, "报送内容", "清廉单元创建台账")
     _choose(page, "报告期", "2025年第四季度")
