@@ -50,13 +50,13 @@ def current(table: str) -> str:
 # are qinglian.quarters' arithmetic, not SQL of this module's: raw_frame registers them as this relation,
 # one row per quarter key the table's current rows carry (a value that is no quarter key has no row).
 WINDOWS = "_dq_quarter_windows"
-_WINDOWED = ("task_progress", "units", "inspections", "cases")
 
 
 def quarter_windows(keys: Iterable[object]) -> pa.Table:
     """(quarter, year, quarter_of_year, quarter_start, quarter_end) of every quarter key among `keys`."""
-    valid = sorted({str(k) for k in keys if quarters.parse(k) is not None})
-    parts = [quarters.parse(q) for q in valid]
+    parsed = {str(k): quarters.parse(k) for k in keys}
+    valid = sorted(q for q, part in parsed.items() if part is not None)
+    parts = [parsed[q] for q in valid]
     return pa.table({
         "quarter": pa.array(valid, pa.string()),
         "year": pa.array([y for y, _ in parts], pa.int32()),  # type: ignore[misc]
@@ -291,7 +291,7 @@ def to_pandas(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | N
 
 def raw_frame(con: duckdb.DuckDBPyConnection, table: str, period: Period) -> pd.DataFrame:
     sql = RAW_FRAME_SQL[table](period)
-    if table not in _WINDOWED:
+    if WINDOWS not in sql:  # only the date checks' frames join the windows
         return to_pandas(con, sql)
     keys = [q for (q,) in con.execute(f"select distinct quarter from {current(table)}").fetchall()]
     con.register(WINDOWS, quarter_windows(keys))
