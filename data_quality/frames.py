@@ -24,6 +24,7 @@ from data_quality import staging
 from data_quality.suites import (
     CASE_FIGURES,
     COLUMN_LABELS,
+    REPORT_WINDOW_DAYS,
     STAGE_LEVELS,
     SURVEY_ANSWERS,
 )
@@ -157,7 +158,7 @@ def _task_progress(p: Period) -> str:
     select {_lineage()}, t.task_code, t.owner_code, t.quarter, t.status,
            cast(t.progress_pct as double) as progress_pct, cast(t.evidence_count as double) as evidence_count,
            t.report_date, k.task_code as task_code_ref, o.code as owner_code_ref,
-           w.quarter_start, {_plus_days('w.quarter_end', 60)} as report_date_limit
+           w.quarter_start, {_plus_days('w.quarter_end', REPORT_WINDOW_DAYS)} as report_date_limit
     from {current('task_progress')} t
     {_windows_join()}
     left join tasks_cur k on k.task_code = t.task_code
@@ -172,7 +173,7 @@ def _units(p: Period) -> str:
     select {_lineage()}, t.unit_code, t.unit_type, t.region_code, t.stage, t.stage_level, t.quarter,
            cast(t.score as double) as score, t.assessed_date, r.region_code as region_code_ref,
            {_case('t.stage', STAGE_LEVELS)} as stage_level_expected,
-           {_plus_days('w.quarter_end', 60)} as assessed_date_limit
+           {_plus_days('w.quarter_end', REPORT_WINDOW_DAYS)} as assessed_date_limit
     from {current('units')} t left join region_codes r on r.region_code = t.region_code
     {_windows_join()}
     where true {p.quarter_filter('t.quarter')}
@@ -186,7 +187,7 @@ def _inspections(p: Period) -> str:
            t.deadline, t.status, t.completed_date, t.quarter,
            r.region_code as region_code_ref, d.dept_code as body_dept_code_ref,
            coalesce(d.dept_code, r.region_code) as attribution_code,
-           w.quarter_end, {_plus_days('w.quarter_end', 60)} as completed_date_limit
+           w.quarter_end, {_plus_days('w.quarter_end', REPORT_WINDOW_DAYS)} as completed_date_limit
     from {current('inspections')} t
     {_windows_join()}
     left join region_codes r on r.region_code = t.region_code

@@ -25,6 +25,10 @@ from great_expectations.expectations.row_conditions import Column
 
 from qinglian import quarters
 
+# How late after its quarter's end a ledger date is still plausible (a 填报/认定/整改 date later than this
+# means the quarter or the date was mistyped): the frames compute the limit, the messages quote it.
+REPORT_WINDOW_DAYS = 60
+
 Severity = Literal["blocking", "warning"]
 BLOCKING: Severity = "blocking"
 WARNING: Severity = "warning"
@@ -366,7 +370,7 @@ class _Builder:
 
 
 def _quarter_window_zh() -> str:
-    return "本季度结束后60天"
+    return f"本季度结束后{REPORT_WINDOW_DAYS}天"
 
 
 # --- raw suites ---
@@ -427,7 +431,7 @@ def _task_progress() -> FrameSuite:
     b.not_before("report_date", "quarter_start", "本季度第一天", suffix="in_quarter_window_start",
                  fix_zh=f"填报日期早于本季度开始，可能季度或日期填错了，请核对，{RESUBMIT}")
     b.not_after("report_date", "report_date_limit", _quarter_window_zh(), suffix="in_quarter_window_end",
-                fix_zh=f"填报日期晚于本季度结束后60天，可能季度或日期填错了，请核对，{RESUBMIT}")
+                fix_zh=f"填报日期晚于本季度结束后{REPORT_WINDOW_DAYS}天，可能季度或日期填错了，请核对，{RESUBMIT}")
     return FrameSuite("raw.task_progress", "raw.task_progress", "raw", tuple(b.checks), LINEAGE)
 
 
@@ -473,7 +477,7 @@ def _inspections() -> FrameSuite:
     b.unique(("quarter", "issue_code"), "同一季度台账", fix_zh=(
         "同一问题编号在同一季度台账中出现了多次（可能在不同文件中）；请确认问题编号，删除重复行后重新报送"))
     b.not_after("found_date", "quarter_end", "台账季度最后一天", suffix="not_after_quarter_end")
-    b.not_after("completed_date", "completed_date_limit", "台账季度结束后60天", suffix="in_quarter_window_end")
+    b.not_after("completed_date", "completed_date_limit", f"台账季度结束后{REPORT_WINDOW_DAYS}天", suffix="in_quarter_window_end")
     b.not_before("completed_date", "found_date", "发现日期")
     b.not_before("deadline", "found_date", "发现日期")
     b.add(Check(
