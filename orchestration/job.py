@@ -9,7 +9,6 @@ terminal.
 from __future__ import annotations
 
 import logging
-from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -25,6 +24,15 @@ _STEP_NAMES = {"ingest_landing": "读取报送文件", "qinglian_dbt_assets": "�
                "serving__published_warehouse": "发布驾驶舱数据"}
 
 
+def default_quarter() -> str:
+    """The quarter a run without --quarter is for: the one that ended last on the office's date (on a
+    UTC server the office's new quarter starts eight hours before the server's)."""
+    from orchestration.partitions import previous_quarter
+    from qinglian import office_time
+
+    return previous_quarter(office_time.today())
+
+
 def run_quarterly(landing: Path, warehouse: Path, quarter: str | None = None, console: Console | None = None,
                   serving: Path | None = None, instance=None) -> bool:
     """Ingest, check, build, check again and publish one quarter. Returns whether it published.
@@ -36,9 +44,8 @@ def run_quarterly(landing: Path, warehouse: Path, quarter: str | None = None, co
     landing, warehouse = Path(landing), Path(warehouse)
     if not landing.is_dir():
         raise UserError(f"落地文件夹不存在或不是文件夹：{landing}。请检查 --landing 参数")
-    from orchestration.partitions import previous_quarter, runnable_quarters
-
-    quarter = quarter or previous_quarter(date.today())
+    from orchestration.partitions import runnable_quarters
+    quarter = quarter or default_quarter()
     keys = runnable_quarters()
     if quarter not in keys:
         raise UserError(f"季度 {quarter} 不在可运行的季度范围内（{keys[0]} 至 {keys[-1]}；"

@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta
 from dagster import TimeWindowPartitionsDefinition
 
 from qinglian import quarters
+from qinglian.office_time import OFFICE_TZ
 from qinglian.settings import first_quarter
 
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = OFFICE_TZ.key  # the schedule, the partitions and the pages share the office's clock
 KEY_FORMAT = "%Y-%m-%d"
 # A window starts on the first day of each quarter.
 QUARTER_STARTS_CRON = "0 0 1 1,4,7,10 *"

@@ -19,9 +19,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
+from qinglian import office_time
 from qinglian.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 
@@ -313,7 +313,7 @@ def machine() -> str:
 
 def render(report: Report, command: str) -> str:
     lines = [
-        f"## {report.scale} scale — {datetime.now():%Y-%m-%d %H:%M}",
+        f"## {report.scale} scale — {office_time.wall_clock():%Y-%m-%d %H:%M}",
         "",
         f"Command: `{command}`  ",
         f"Machine: {machine()}",

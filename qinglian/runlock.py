@@ -13,11 +13,11 @@ import fcntl
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from qinglian import office_time
 from qinglian.errors import Busy, UserError, os_reason
 from qinglian.settings import lock_path
 
@@ -65,7 +65,7 @@ def warehouse_lock(warehouse: Path, what: str) -> Iterator[None]:
             who = f"进程 {info.get('pid', '?')}：{info.get('what', '另一个任务')}，开始于 {info.get('since', '?')}"
             raise Busy(f"另一个任务正在使用数据仓库 {warehouse}（{who}）；请等它结束后再运行（同一时间只能运行一个任务）") from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": what, "since": time.strftime("%Y-%m-%d %H:%M:%S")},
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": what, "since": office_time.wall_clock().strftime("%Y-%m-%d %H:%M:%S")},
                                  ensure_ascii=False).encode(), 0)
         with _guard:
             _held[key] = 1

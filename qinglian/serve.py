@@ -41,6 +41,7 @@ from qinglian.dbt_child import (
     _die_with_parent,  # imported here: nothing may be imported between fork and exec
 )
 from qinglian.errors import UserError, os_reason
+from qinglian.office_time import OFFICE_TZ
 from qinglian.settings import PROJECT_ROOT, default_landing, default_warehouse, log_dir, serving_path
 
 log = logging.getLogger("qinglian.serve")
@@ -456,7 +457,9 @@ class Supervisor:
 
 
 def _now() -> str:
-    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    from qinglian import office_time
+
+    return office_time.wall_clock().strftime("%Y-%m-%d %H:%M:%S")
 
 
 # --- the commands -----------------------------------------------------------------------------------
@@ -620,7 +623,7 @@ def _last_run_lines() -> list[str]:
     run = rec.dagster_run
     quarter = run.tags.get("qinglian/quarter", "?")
     trigger = TRIGGERS.get(run.tags.get("trigger", ""), run.tags.get("trigger", "手动"))
-    started = datetime.fromtimestamp(rec.start_time).strftime("%Y-%m-%d %H:%M:%S") if rec.start_time else "未开始"
+    started = datetime.fromtimestamp(rec.start_time, OFFICE_TZ).strftime("%Y-%m-%d %H:%M:%S") if rec.start_time else "未开始"
     took = f"，用时 {rec.end_time - rec.start_time:.0f} 秒" if rec.start_time and rec.end_time else ""
     return [f"最近一次运行：{quarter} {RUN_STATUS.get(run.status.value, run.status.value)}（{trigger}触发，"
             f"开始于 {started}{took}，运行号 {run.run_id[:8]}）"]

@@ -34,3 +34,31 @@ def test_collecting_quarter_follows_the_office_date(monkeypatch) -> None:
 
     monkeypatch.setattr(office_time, "datetime", _NewYear)
     assert portal_data.collecting_quarter() == "2026Q4"
+
+
+def test_a_run_without_quarter_is_for_the_quarter_that_ended_on_the_office_date(monkeypatch) -> None:
+    """At 2026-12-31 16:30 UTC the server's date still says 2026Q4 is running (previous quarter 2026Q3);
+    in the office it is 2027-01-01 and 2026Q4 has ended: `qinglian run` without --quarter runs 2026Q4."""
+    from orchestration.job import default_quarter
+
+    class _NewYear(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            moment = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    monkeypatch.setattr(office_time, "datetime", _NewYear)
+    assert default_quarter() == "2026Q4"
+
+
+def test_service_and_lock_times_are_office_times(monkeypatch, tmp_path) -> None:
+    """The time a service started (qinglian serve status) and the time a warehouse lock was taken (shown
+    to whoever is refused) are the office's wall clock, not the UTC server's: 16:57 UTC is 00:57."""
+    from qinglian import runlock, serve
+
+    monkeypatch.setattr(office_time, "datetime", _Clock)
+    assert serve._now() == "2026-12-03 00:57:00"
+    monkeypatch.setenv("QINGLIAN_STATE", str(tmp_path))
+    warehouse = tmp_path / "w.duckdb"
+    with runlock.warehouse_lock(warehouse, "测试"):
+        assert runlock.holder(warehouse)["since"] == "2026-12-03 00:57:00"
