@@ -58,7 +58,11 @@ def connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnecti
         raise WarehouseError(warehouse_problem(warehouse, exc)) from exc
     if not read_only:
         try:
+            # One transaction: a run killed half-way through the script would leave the journal without
+            # some source's raw table (a warehouse no later step expects).
+            con.execute("BEGIN TRANSACTION")
             con.execute(resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8"))
+            con.execute("COMMIT")
         except duckdb.Error as exc:
             con.close()
             raise WarehouseError(warehouse_problem(warehouse, exc)) from exc

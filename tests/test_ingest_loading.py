@@ -206,3 +206,25 @@ def test_dry_run_gives_the_ingest_s_own_answer_without_loading(landing: Path, tm
     (loaded,) = [f for f in ingest_landing(landing, warehouse).files if f.rel == "units/洋县.xlsx"]
     assert (loaded.outcome, loaded.rows_read, loaded.rows_rejected) == (checked.outcome, checked.rows_read, checked.rows_rejected)
     assert query(warehouse, "select reason from raw.ingest_rejects where file = 'units/洋县.xlsx'") == [(checked.rejects["reason"][0],)]
+
+
+def test_schema_is_created_in_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A schema script that fails after its first tables leaves no table behind: the journal never exists
+    without the raw tables a run then writes to (a run killed half-way through the script is the same)."""
+    script = ingest.load.resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8")
+
+    class Broken:
+        def joinpath(self, _name: str) -> Broken:
+            return self
+
+        def read_text(self, encoding: str = "utf-8") -> str:
+            # after raw.ingest_files and before raw.units: an error where a kill could land
+            head, tail = script.split("CREATE TABLE IF NOT EXISTS raw.units", 1)
+            return head + "SELECT error('中途失败');\nCREATE TABLE IF NOT EXISTS raw.units" + tail
+
+    monkeypatch.setattr(ingest.load.resources, "files", lambda _pkg: Broken())
+    warehouse = tmp_path / "w.duckdb"
+    with pytest.raises(ingest.load.WarehouseError):
+        ingest.load.connect(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from information_schema.tables where table_schema = 'raw'").fetchone()[0] == 0
