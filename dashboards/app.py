@@ -68,7 +68,8 @@ PORTAL_PAGES = [
 STATUS_PAGE = ("数据与通报", "portal_status.py", "报送情况", "submission-status", ":material/checklist:")
 EVERY_PAGE = [*PAGES, STATUS_PAGE, *ADMIN_PAGES, *PORTAL_PAGES, ACCOUNT_PAGE]
 LOGIN_URL = "login"
-KNOWN_URLS = {LOGIN_URL, *(url for _, _, _, url, _ in EVERY_PAGE)}
+HOME_URL = "home"  # the root's hidden page: it opens the role's first page
+KNOWN_URLS = {LOGIN_URL, HOME_URL, *(url for _, _, _, url, _ in EVERY_PAGE)}
 
 
 def pages_for(viewer: Scope) -> list[tuple[str, str, str, str, str]]:
@@ -226,8 +227,10 @@ def _signed_in(viewer: Scope) -> None:
     ui.NAV_PAGES.clear()
     sections: dict[str, list[st.Page]] = {}
     views: dict[str, tuple[str, bool]] = {}  # page title -> (url, denied)
-    for i, (section, file, title, url, icon) in enumerate(allowed):
-        page_obj = st.Page(PAGES_DIR / file, title=title, url_path=url, icon=icon, default=(i == 0))
+    for section, file, title, url, icon in allowed:
+        # No page is Streamlit's default: the default is served at the root only and its own URL (a bookmarked
+        # /overview, a link in a 通报) would answer "Page not found". The root is a hidden page below.
+        page_obj = st.Page(PAGES_DIR / file, title=title, url_path=url, icon=icon)
         sections.setdefault(section, []).append(page_obj)
         ui.NAV_PAGES[file] = page_obj  # for ui.page_link (a page's links into its drill-downs)
         views[title] = (url, False)
@@ -239,15 +242,20 @@ def _signed_in(viewer: Scope) -> None:
             views[title] = (url, True)
     hidden += _unknown_page(KNOWN_URLS, _not_found)
     home = sections[allowed[0][0]][0]
-    redirect = None
+
+    def _to_home() -> None:
+        st.switch_page(home)
+
+    # The root, and the login form's /login once signed in: straight to the role's first page, at its own URL.
+    root = st.Page(_to_home, title="首页", url_path=HOME_URL, default=True, visibility="hidden")
+    redirects = [root]
+    hidden.append(root)
     if _requested_path() == LOGIN_URL:
-        # The login form was opened at /login: once signed in, straight to the role's first page. (Signed
-        # in from the root, the login page's id matches no page and Streamlit opens the first one itself.)
-        redirect = st.Page(lambda: st.switch_page(home), title="登录", url_path=LOGIN_URL, visibility="hidden")
-        hidden.append(redirect)
+        redirects.append(st.Page(_to_home, title="登录", url_path=LOGIN_URL, visibility="hidden"))
+        hidden.append(redirects[-1])
     sections[allowed[0][0]].extend(hidden)
     page = st.navigation(sections, expanded=True)  # every page listed: no English "View N more"
-    if page is not redirect:
+    if page not in redirects:
         auth.welcome_notice()  # shown once, on the page the viewer lands on
     try:
         page.run()
@@ -274,6 +282,7 @@ def main() -> None:
             # their role's first page, or on the page whose URL they opened.
             logins = [st.Page(_login_page, title="登录", url_path=LOGIN_URL, default=True)]
             logins += [st.Page(_login_page, title=title, url_path=url) for _, _, title, url, _ in EVERY_PAGE]
+            logins.append(st.Page(_login_page, title="首页", url_path=HOME_URL))
             logins += _unknown_page(KNOWN_URLS, _login_page)
             st.navigation(logins, position="hidden").run()
             return

@@ -237,7 +237,11 @@ HOUSE_CSS = """<style>
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   height: auto !important; line-height: 1.3 !important; }
 [data-testid="stMetricLabel"] { min-height: 1.3em; }
+@media (max-width: 640px) { div[class*="st-key-wide-"] { display: none !important; } }
+@media (min-width: 641px) { div[class*="st-key-narrow-"] { display: none !important; } }
 </style>"""
+# A container keyed "wide-…" shows on a desktop only and one keyed "narrow-…" on a phone only (HOUSE_CSS):
+# for a chart whose long labels would leave no room for the data on a 390-pixel screen.
 
 
 # Streamlit's table toolbar (the icons over a dataframe) has English tooltips and no option to translate
@@ -414,10 +418,12 @@ def frame(df: pd.DataFrame, *, column_config: Mapping[str, Any] | None = None, h
 
 def table(df: pd.DataFrame, name: str, key: str, *, column_config: Mapping[str, Any] | None = None,
           height: int | str = "auto", caption: str | None = None, marked: Sequence[str] = (),
-          name_col: str | None = None, sort: str | None = None, after_name: Sequence[str] = ()) -> None:
+          name_col: str | None = None, sort: str | None = None, after_name: Sequence[str] = (),
+          wrap: bool = False) -> None:
     """A table and its xlsx download (the export is exactly what is shown, without the colours).
     `sort` (the column the rows are ordered by), `name_col` (the body's name) and `after_name` lead,
-    pinned."""
+    pinned. `wrap`: sentences (a warning's 原因) wrap inside their cell instead of running off the
+    right edge — the grid of st.dataframe cannot wrap, so the rows are drawn as a plain table."""
     if df.empty:
         st.info(f"暂无{name}。")
         return
@@ -425,8 +431,27 @@ def table(df: pd.DataFrame, name: str, key: str, *, column_config: Mapping[str, 
         st.caption(caption)
     if name_col or sort:
         df, column_config = lead(df, column_config, name=name_col, sort=sort, after_name=after_name)
-    frame(df, column_config=column_config, height=height, marked=marked)
+    if wrap:
+        wrapped_table(df)
+    else:
+        frame(df, column_config=column_config, height=height, marked=marked)
     download_xlsx({name[:31]: df}, name, key=f"dl_{key}")
+
+
+WRAPPED_TABLE_PX = 560  # a long list scrolls inside its box, the page's other sections stay reachable
+
+
+def wrapped_table(df: pd.DataFrame) -> None:
+    """Rows drawn as a plain table whose long texts wrap; dates as YYYY-MM-DD, floats as the grid shows them."""
+    shown = df.copy()
+    for col in shown.columns:
+        if pd.api.types.is_datetime64_any_dtype(shown[col]):
+            shown[col] = shown[col].dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = shown[col].map(_num_formatter(float_digits(col, shown[col])))
+    shown = shown.astype(object).where(shown.notna(), "—")
+    height: int | str = "content" if len(shown) <= 12 else WRAPPED_TABLE_PX
+    st.table(shown, border="horizontal", hide_index=True, height=height)
 
 
 CHART_ROWS = 30

@@ -38,9 +38,8 @@ def render() -> None:
         st.markdown(f"##### {ui.md(k.kind_label)}（{len(part)} 条）")
         show = pd.DataFrame({"对象": part.body_name.fillna(part.body_code), "处理期限": part.act_by,
                              "原因": part.reason})
-        ui.table(show, f"预警_{k.kind_label}_{as_of:%Y%m%d}", key=f"warn_{k.kind}",
-                 column_config={"对象": st.column_config.TextColumn("对象", pinned=True),
-                                "原因": st.column_config.TextColumn("原因", width="large")})
+        # 原因 is a sentence of up to ~150 characters: it wraps (a grid would cut it at the right edge)
+        ui.table(show, f"预警_{k.kind_label}_{as_of:%Y%m%d}", key=f"warn_{k.kind}", wrap=True)
 
 
 render()

@@ -113,9 +113,12 @@ def _ranking(rk: pd.DataFrame, label: str, key: str, height: int, single: set[tu
     st.markdown(f"**{label}排名**")
     ui.frame(show, marked=["旗帜", "标记"], height=height,
              column_config={label: ui.name_column(show[label], label),
-                            "名次": st.column_config.NumberColumn("名次", width=44, pinned=True),
+                            "名次": st.column_config.NumberColumn("名次", width=40, pinned=True),
                             "旗帜": st.column_config.TextColumn("旗帜", width=52),
-                            "综合得分": st.column_config.NumberColumn("综合得分", format="%.2f", width=76)})
+                            "综合得分": st.column_config.NumberColumn("综合得分", format="%.2f", width=72),
+                            # sized to its longest text: a stretched grid otherwise gives the slack to the
+                            # first columns and cuts the markers off at the right edge
+                            "标记": st.column_config.TextColumn("标记", width=ui.text_px(marks, "标记"))})
 
 
 def render() -> None:
@@ -138,7 +141,9 @@ def render() -> None:
     height = min(ui.ROW_PX * (rows + 1) + 3, 350)  # the rankings end above the fold at 1440×900
     if src.county is None:
         single = data_ranking.one_indicator_flags(data_ranking.contributions([q], src))
-        left, right = st.columns(2)
+        # Department names and markers are longer than the counties': the wider half, so that at 1440×900
+        # both tables show every column without scrolling sideways.
+        left, right = st.columns([0.45, 0.55])
         with left:
             _ranking(counties, "县区", "ov_rank_county", height, single)
         with right:

@@ -11,6 +11,7 @@ from dashboards import data, exports, ui
 from dashboards.exports import percents, scores
 
 INSUFFICIENT = "样本不足"
+PHONE_HEATMAP_COLUMNS = 6  # regions whose values still fit side by side on a 390-pixel screen
 
 
 def _min_sample(df: pd.DataFrame) -> str:
@@ -57,6 +58,18 @@ def _question_labels(shown: pd.DataFrame, src: data.Source) -> dict[str, str]:
     return labels
 
 
+def _heatmap(z: pd.DataFrame, t: pd.DataFrame, hover: pd.Index | None = None) -> go.Figure:
+    """Questions × regions, coloured by the index, each cell printed with its text (`*` = small sample)."""
+    fig = px.imshow(z, aspect="auto", color_continuous_scale="RdYlGn", zmin=50, zmax=100,
+                    labels={"x": "区划", "y": "题目", "color": "满意度指数"})
+    names = (hover if hover is not None else z.index).to_numpy()
+    fig.update_traces(text=t.values, texttemplate="%{text}", customdata=[[n] * z.shape[1] for n in names],
+                      hovertemplate="%{x} · %{customdata}<br>满意度指数 %{text}<extra></extra>")
+    fig.update_xaxes(side="top", title_text="")
+    fig.update_yaxes(title_text="")
+    return fig
+
+
 def _questions(wave: str, regions: pd.Series, src: data.Source) -> None:
     """Per question: which aspect the public rates low, for the regions compared above and the viewer's top region."""
     qs = data.satisfaction_questions(wave, src)
@@ -77,12 +90,19 @@ def _questions(wave: str, regions: pd.Series, src: data.Source) -> None:
     t = grid.pivot_table(index="题目", columns="region_name", values="文本", aggfunc="first", sort=False)
     regions_order = list(dict.fromkeys(grid.region_name))
     z, t = z.reindex(index=order, columns=regions_order), t.reindex(index=order, columns=regions_order)
-    fig = px.imshow(z, aspect="auto", color_continuous_scale="RdYlGn", zmin=50, zmax=100,
-                    labels={"x": "区划", "y": "题目", "color": "满意度指数"})
-    fig.update_traces(text=t.values, texttemplate="%{text}", hovertemplate="%{x} · %{y}<br>满意度指数 %{text}<extra></extra>")
-    fig.update_xaxes(side="top", title_text="")
-    fig.update_yaxes(title_text="")
-    ui.chart(fig, key="sat_questions", height=max(260, 90 + 34 * len(z)))
+    height = max(260, 90 + 34 * len(z))
+    with st.container(key="wide-sat_questions"):
+        ui.chart(_heatmap(z, t), key="sat_questions", height=height)
+    with st.container(key="narrow-sat_questions"):
+        # On a phone the questions' wording would take the whole width: numbers on the axis, wording below.
+        codes = {label: label.split(" ", 1)[0] for label in order}
+        narrow = _heatmap(z.rename(index=codes), t.rename(index=codes), hover=z.index)
+        # the colour scale's bar would take a quarter of the width; the printed values say the same
+        narrow.update_layout(coloraxis_showscale=False)
+        crowded = z.shape[1] > PHONE_HEATMAP_COLUMNS  # printed values would overlap: colour only, values on tap
+        narrow.update_traces(textfont_size=10, texttemplate="" if crowded else "%{text}")
+        ui.chart(narrow, key="sat_questions_phone", height=height)
+        st.caption(("点按色块查看数值（数值亦见下方分题明细表）。" if crowded else "") + "；".join(order))
     st.caption(f"带 \\* 的格为样本不足（该题有效回答少于{_min_sample(shown)}个）。题目编号与问卷模板一致（Q1…Q{len(order)}）。")
     table = pd.DataFrame({
         "区划": shown.region_name, "题目": shown.question.map(labels), "有效回答": shown.valid_answers,
