@@ -25,7 +25,7 @@ def _talk_section(src: data.Source, quarter: str) -> None:
             "本季度名次": due["rank"].astype("Int64"),
             "约谈情况": [f"已约谈（{done[c]}）" if c in done else "未登记" for c in due.body_code],
         })
-        ui.frame(show, marked=["约谈"], column_config={"对象": st.column_config.TextColumn("对象", pinned=True)})
+        ui.frame(show, marked=["约谈"], name="对象")
     viewer = auth.current_viewer()
     if viewer is not None and talks.can_record(viewer) and not due.empty:
         with st.form("talk_form", clear_on_submit=True):
@@ -85,9 +85,8 @@ def render() -> None:
         agg = agg.reset_index(drop=True)
         st.markdown(f"##### 按责任对象（{len(agg)} 个对象，{len(od)} 个问题）")
         show = agg.drop(columns="body_code")
-        order = ["最长逾期天数", "对象"] + [c for c in show.columns if c not in ("最长逾期天数", "对象")]
-        ui.table(show[order], f"逾期督办_{quarter}", key="sup_bodies", marked=["最高阶段"],
-                 column_config={"对象": st.column_config.TextColumn("对象", pinned=True)})
+        # the sorting column first, the name pinned and as wide as the longest name
+        ui.table(show, f"逾期督办_{quarter}", key="sup_bodies", marked=["最高阶段"], sort="最长逾期天数", name_col="对象")
         body = ui.filter_select("查看督办单", list(agg.body_code), key="sup_body",
                                 format_func=lambda c: names.get(c, c))
         part = od[od.body_code == body]
