@@ -54,15 +54,34 @@ UNIT_SECONDS: dict[str, float] = {
 }
 
 
+def _name_group(item: pytest.Item, group: str) -> None:
+    """Append `@group` to the test's node id, which is how --dist loadgroup's scheduler knows the group.
+
+    xdist (3.8) does it by assigning `item._nodeid`, which pytest 9 no longer reads (the id lives in
+    `item._id`): the suffix was silently lost, every test became its own unit, a file's tests were spread
+    over both workers and each worker built the file's module fixtures again (two ~30 s dbt builds for
+    test_rules_versioning, two corpus ingests for test_hostile_files, two Chromiums for the browser group)."""
+    from _pytest.nodeid import NodeId
+
+    nodeid = f"{item.nodeid}@{group}"
+    if hasattr(item, "_id"):
+        item._id = NodeId.parse(nodeid)
+    else:  # pytest < 9
+        item._nodeid = nodeid
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def unit(item: pytest.Item) -> str:
         marks = [m.args[0] if m.args else m.kwargs.get("name", "default") for m in item.iter_markers("xdist_group")]
         return marks[0] if marks else item.nodeid.split("::")[0]
 
+    loadgroup = getattr(config.option, "loadgroup", False)  # set on an xdist worker by --dist loadgroup
     for item in items:
         if not any(item.iter_markers("xdist_group")):
             item.add_marker(pytest.mark.xdist_group(unit(item)))
+        if loadgroup:
+            _name_group(item, unit(item))
     first_seen = {}
     for i, item in enumerate(items):
         first_seen.setdefault(unit(item), i)
