@@ -178,7 +178,10 @@ def marts_state(warehouse: Path) -> dict[str, str]:
 def assert_consistent(warehouse: Path) -> None:
     """No half-recorded file: every loaded file's rows are all there, rows read = loaded + rejected.
     A run killed before it created the journal (the warehouse file exists, its raw schema not yet) has
-    recorded nothing, which is consistent: the next run starts from scratch."""
+    recorded nothing, which is consistent: the next run starts from scratch. So has a run killed before
+    it created the warehouse file at all."""
+    if not warehouse.exists():
+        return
     with duckdb.connect(str(warehouse), read_only=True) as con:
         if not con.execute("select 1 from information_schema.tables where table_schema = 'raw' and table_name = 'ingest_files'").fetchall():
             return
