@@ -25,8 +25,9 @@ from qinglian.settings import DBT_PROJECT_DIR
 
 log = logging.getLogger(__name__)
 
-# What `dbt parse` reads: a change in any of these makes the manifest stale.
-_INPUTS = ("dbt_project.yml", "profiles.yml", "packages.yml", "models", "macros", "seeds", "tests", "snapshots", "analyses")
+# What `dbt parse` reads: a change in any of these makes the manifest stale (here and in the manifest
+# an in-process build keeps, qinglian.build).
+PARSE_INPUTS = ("dbt_project.yml", "profiles.yml", "packages.yml", "models", "macros", "seeds", "tests", "snapshots", "analyses")
 
 
 class PrepareError(UserError):
@@ -39,7 +40,7 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
 
 def _newest_input(project_dir: Path) -> float:
     newest = 0.0
-    for name in _INPUTS:
+    for name in PARSE_INPUTS:
         path = project_dir / name
         if path.is_file():
             newest = max(newest, path.stat().st_mtime)

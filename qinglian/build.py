@@ -4,6 +4,11 @@ dbt runs in-process through its programmatic entry point (`dbtRunner`). The rule
 is validated and written to the warehouse first (qinglian.rules); one `dbt build` then builds every model, and runs the
 data tests and the unit tests in dependency order. The warehouse path reaches the dbt profile
 through QINGLIAN_WAREHOUSE, which is set for the duration of the call only.
+
+A process parses the dbt project once: the parsed manifest is kept in memory and handed to the next
+in-process dbt command (dbtRunner(manifest=…)) while nothing that parsing reads has changed (see
+_ParseKey). dbt's own partial-parse state cannot do this across warehouses: it is thrown away when
+the profile's path differs, and each warehouse has its own path.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,6 +139,51 @@ def release_warehouse() -> None:
                 DuckDBConnectionManager._ENV = None
 
 
+# Commands that run on a parsed project and accept one parsed before (dbtRunner(manifest=…)).
+_NEEDS_MANIFEST = ("build", "run", "test", "compile", "seed", "docs")
+# One in-process dbt at a time: dbt-duckdb caches its database handle per process (release_warehouse)
+# and the warehouse path reaches the profile through this process's environment.
+_DBT_LOCK = threading.RLock()
+_PARSED: dict[tuple, tuple[dict[str, str], Any]] = {}  # _ParseKey -> (env vars parsing read, manifest)
+_PARSED_KEEP = 2
+
+
+def _parse_key(project: Path, warehouse: Path, args: list[str]) -> tuple:
+    """What a parse of `project` depends on, apart from env vars (checked from the manifest itself):
+    every file dbt parse reads (path, size, mtime), the warehouse's file name (dbt-duckdb names the
+    database after it, and every relation in the manifest carries that name; the folder does not
+    matter), and the command-line options that change what is parsed (--vars)."""
+    from orchestration.prepare import PARSE_INPUTS
+
+    files = []
+    for name in PARSE_INPUTS:
+        path = project / name
+        for p in sorted(path.rglob("*")) if path.is_dir() else [path] if path.is_file() else []:
+            if p.is_file():
+                st = p.stat()
+                files.append((str(p.relative_to(project)), st.st_size, st.st_mtime_ns))
+    vars_ = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--vars"]
+    return (str(project), warehouse.name, tuple(vars_), tuple(files))
+
+
+def _cached_manifest(key: tuple) -> Any:
+    hit = _PARSED.get(key)
+    if hit is None:
+        return None
+    env_used, manifest = hit
+    if any(os.environ.get(k) != v for k, v in env_used.items()):
+        return None
+    return manifest
+
+
+def _remember_manifest(key: tuple, manifest: Any) -> None:
+    env_used = {k: v for k, v in (getattr(manifest, "env_vars", None) or {}).items()}
+    _PARSED.pop(key, None)
+    _PARSED[key] = (env_used, manifest)
+    while len(_PARSED) > _PARSED_KEEP:
+        _PARSED.pop(next(iter(_PARSED)))
+
+
 def invoke_dbt(warehouse: Path, args: list[str], *, target_path: Path | None = None,
                project_dir: Path | None = None, quiet: bool = True) -> Any:
     """Run one dbt command (`args`, e.g. ["run", "--select", "staging"]) in this process on `warehouse`.
@@ -142,21 +193,38 @@ def invoke_dbt(warehouse: Path, args: list[str], *, target_path: Path | None = N
     of the call, no usage statistics, and dbt-duckdb's cached database handle closed afterwards
     (release_warehouse). dbt runs inside this process, so a killed caller takes dbt with it; the
     orchestrator's child-process dbt (orchestration.dbt_run, through qinglian-dbt) dies with its parent
-    through PR_SET_PDEATHSIG instead. Returns dbt's dbtRunnerResult (the caller reads its results);
-    raises BuildError, in Chinese, when dbt raised instead of reporting (bad arguments, environment).
+    through PR_SET_PDEATHSIG instead. A command that needs the parsed project gets the one this
+    process parsed before when nothing parsing reads has changed (_parse_key), else a fresh `dbt parse`
+    (its manifest kept for the next call). Returns dbt's dbtRunnerResult (the caller reads its results;
+    `.parse_reused` says whether the project was parsed again); raises BuildError, in Chinese, when
+    dbt raised instead of reporting (bad arguments, environment).
     """
     from dbt.cli.main import dbtRunner
 
+    warehouse = Path(warehouse).resolve()
     project = Path(project_dir or DBT_PROJECT_DIR).resolve()
-    full = [*args, "--project-dir", str(project), "--profiles-dir", str(project)]
+    common = ["--project-dir", str(project), "--profiles-dir", str(project)]
     if target_path is not None:
-        full += ["--target-path", str(target_path), "--log-path", str(target_path)]
-    if quiet:
-        full = ["--quiet", "--no-use-colors", *full]
+        common += ["--target-path", str(target_path), "--log-path", str(target_path)]
+    head = ["--quiet", "--no-use-colors"] if quiet else []
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    with _warehouse_env(Path(warehouse).resolve()):
+    with _DBT_LOCK, _warehouse_env(warehouse):
         try:
-            return dbtRunner().invoke(full)
+            manifest, reused = None, False
+            if args and args[0] in _NEEDS_MANIFEST:
+                key = _parse_key(project, warehouse, args)
+                manifest = _cached_manifest(key)
+                reused = manifest is not None
+                if manifest is None:
+                    vars_ = [a for i, a in enumerate(args) if i and args[i - 1] == "--vars"]
+                    parsed = dbtRunner().invoke([*head, "parse", *common, *(["--vars", vars_[-1]] if vars_ else [])])
+                    if parsed.success and parsed.result is not None:
+                        manifest = parsed.result
+                        _remember_manifest(key, manifest)
+                    # else: the command below parses again and reports the problem as dbt does
+            result = dbtRunner(manifest=manifest).invoke([*head, *args, *common])
+            result.parse_reused = reused
+            return result
         except Exception as exc:  # dbt raises only for problems outside the project (e.g. bad args)
             log.exception("dbt 无法运行：dbt %s", " ".join(args))
             raise BuildError("dbt 无法运行（参数或环境有误，详情见日志）") from exc
