@@ -451,7 +451,8 @@ def test_quarterly_job_stopped_mid_build_and_a_second_run_refused(tiny, referenc
     builds is refused at once with exit code 75; SIGTERM to the first stops it and its dbt child; the
     serving copy is untouched; a run then SIGKILLed (process group) mid-build, which cleans up nothing,
     leaves the serving copy untouched too; the next run publishes marts identical to an uninterrupted run."""
-    from qinglian.build import build_marts
+    from orchestration.dbt_run import run_dbt
+    from qinglian.rules import install_rules
     from tests.test_publish import _fake_marts
 
     landing, expected = tiny
@@ -490,12 +491,18 @@ def test_quarterly_job_stopped_mid_build_and_a_second_run_refused(tiny, referenc
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    # Meanwhile, the reference: the same folder ingested and built without interruption.
-    ref = tmp_path / "ref.duckdb"
+    # Meanwhile, the reference: the same folder ingested and built without interruption (the rules
+    # installed, then dbt as the job's step runs it: a child in the warehouse's folder, which starts from
+    # the prepared partial-parse state instead of parsing the project; the data tests change no table:
+    # models and seeds only).
+    ref = tmp_path / "ref" / "w.duckdb"
+    ref.parent.mkdir()
     shutil.copy(reference, ref)
-    # (the data tests change no table: models only)
-    build_marts(ref, exclude="resource_type:test resource_type:unit_test", vars={"quarter": QUARTER}, target_path=tmp_path / "target")
+    install_rules(ref)
+    built = run_dbt(ref, tmp_path / "ref" / "target",
+                    ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"])
     watcher.join()
+    assert built.returncode == 0, (tmp_path / "ref" / "target" / "stdout.log").read_text(encoding="utf-8")[-3000:]
     try:
         out, err = first.communicate(timeout=120)
     finally:
