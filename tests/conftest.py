@@ -27,30 +27,32 @@ pytest_plugins = ["tests.fixtures.small_built", "tests.fixtures.browser"]
 # the browser files are one group, so one worker starts Chromium and the app once for all of them.
 # Units are handed out longest first (measured seconds below, from `--durations`; unlisted files count
 # as short), so the last unit to finish is a short one and both workers end at about the same time.
-# Seconds of each heavy unit on an idle two-core machine. Estimated on 2026-12-02 from runs of the single
-# files under a load of 12-20 (five sessions sharing the machine), divided by that slowdown; re-measure with
-# `make test PYTEST_ADDOPTS=--durations=0` and sum per file. A unit that pays for a shared fixture
-# (demo_built, tiny_landing: built once per run, whichever worker asks first) counts it.
+# Seconds of each heavy unit (a test file) on an idle two-core machine, from `make test` with
+# PYTEST_ADDOPTS=--durations=0 on a fresh machine (2026-12-03, summed per file). The slowest units start
+# first so that the two workers end together. A unit that pays for a shared fixture (demo_built,
+# tiny_landing, small_built: built once per run, whichever worker asks first) counts it.
 UNIT_SECONDS: dict[str, float] = {
-    "orchestration": 150,  # three quarterly runs with data tests, two without, on the tiny landing
-    "faults": 150,  # crash chains, random kills, two killed runs and one complete run
-    "daemon": 120,  # daemon start, the next minute's tick, one run, restart, stop
-    "browser": 120,
-    "demo_marts": 105,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
-    "bulletin": 90,
-    "warnings": 90,
-    "rules_versioning": 60,
-    "security": 60,
-    "dashboards": 60,
-    "dbt_marts": 40,  # pays for small_built
-    "demo": 40,
-    "data_quality": 40,
-    "backup": 35,
-    "cli_errors": 30,
-    "hostile_files": 30,
-    "ingest_batch": 30,
-    "multi_sheet_build": 25,
-    "serve": 25,
+    "faults": 140,  # crash chains, random kills, two killed runs and one complete run
+    "dashboard_screenshots": 130,  # every page at two sizes in Chromium
+    "security_browser": 100,
+    "orchestration": 100,  # quarterly runs with and without data tests on the tiny landing
+    "cockpit_streamlit_words": 80,
+    "daemon": 60,  # daemon start, a run from the caught-up tick, restart, stop
+    "portal_browser": 56,
+    "dashboards": 54,
+    "security": 42,
+    "demo_marts": 40,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
+    "rules_versioning": 35,
+    "ingest_batch": 31,
+    "data_quality": 31,
+    "onehome13_staging_once": 29,
+    "backup": 23,
+    "hostile_files": 20,
+    "multi_sheet_build": 20,
+    "cli_errors": 17,
+    "demo": 16,
+    "bulletin": 16,
+    "dashboard_marts": 13,
 }
 
 
