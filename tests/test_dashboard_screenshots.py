@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.browser import BROWSER_GROUP, SHOTS
+from tests.fixtures.browser import BROWSER_GROUP, SHOTS, settle
 
 pytestmark = [pytest.mark.browser, BROWSER_GROUP]
 
@@ -41,9 +41,7 @@ def _login(page: object, url: str, user: str, password: str) -> None:
 def _settle(page: object) -> None:
     """Wait for a plotly chart, then for Streamlit to stop running and the charts to finish drawing."""
     page.wait_for_selector(".js-plotly-plot", timeout=30000)  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30000)
-    page.wait_for_timeout(1200)  # type: ignore[attr-defined]
+    settle(page, timeout=30000)
 
 
 def test_overview_and_ranking_screenshots(app_url: tuple[str, dict], chromium) -> None:
@@ -66,7 +64,7 @@ def test_overview_and_ranking_screenshots(app_url: tuple[str, dict], chromium) -
     text = page.inner_text("body")
     assert "任务推进率" in text and expected["city_task_rate_q4"] in text and "汉中市" in text
     page.set_viewport_size({"width": 1600, "height": 1500})
-    page.wait_for_timeout(800)
+    settle(page)
     page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
     page.close()
     assert (SHOTS / "overview.png").stat().st_size > 20000
@@ -102,9 +100,7 @@ _TEXT_WIDTH = """(t) => { const c = document.createElement('canvas').getContext(
 
 def _wait_page(page: object) -> None:
     page.wait_for_selector("h1", timeout=60000)  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    settle(page)  # the run is over, its charts drawn and its tables' cells there (the tables come after the run)
 
 
 def _in_first_screen(page: object, locator: object, height: int) -> bool:
@@ -117,17 +113,21 @@ def test_every_page_at_desktop_and_phone_size(app_url: tuple[str, dict], chromiu
 
     url, expected = app_url
     counties = expected["county_ranking_q4"]
+    # one session for both sizes: every page is loaded afresh (page.goto) at the size it is shot at, so
+    # Streamlit lays it out (and collapses the sidebar) for that width
+    page = chromium.new_page(viewport={"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]}, locale="zh-CN")
+    _login(page, url, "leader", "Leader@2025")
+    page.get_by_text("要点").wait_for(timeout=60000)
     for size, (w, h) in SIZES.items():
-        page = chromium.new_page(viewport={"width": w, "height": h}, locale="zh-CN")
-        _login(page, url, "leader", "Leader@2025")
-        page.get_by_text("要点").wait_for(timeout=60000)
+        page.set_viewport_size({"width": w, "height": h})
         for path in PAGE_URLS:
-            if path:
+            if path or size != "desktop":
                 page.goto(f"{url}/{path}")
             _wait_page(page)
-            if path in ("", "ranking"):  # the tables are drawn after the script run ends
-                page.wait_for_selector('[data-testid="stDataFrame"] table tr td', state="attached", timeout=60000)
-                page.wait_for_timeout(1000)
+            if path in ("", "ranking"):  # the table read below draws its cells after the script run ends
+                page.locator('[data-testid="stDataFrame"]').first.locator("table tr td").first.wait_for(
+                    state="attached", timeout=60000)
+                settle(page)
             name = path or "overview"
             page.screenshot(path=str(SHOTS / f"{name}_{size}.png"))
             text = page.inner_text("body")
@@ -141,7 +141,7 @@ def test_every_page_at_desktop_and_phone_size(app_url: tuple[str, dict], chromiu
                 assert names == counties
                 width = ui.text_px(names, "名称")
                 assert all(page.evaluate(_TEXT_WIDTH, n) + 16 <= width for n in names)
-        page.close()
+    page.close()
 
 
 def _check_overview(page: object, height: int, size: str, counties: list[str], ui: object) -> None:
