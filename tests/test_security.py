@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -34,27 +33,6 @@ from qinglian.security.scope import Scope  # noqa: E402
 LEADER = Scope("leader", "市清廉办领导", "leadership")
 COUNTY = Scope("yangxian", "洋县纪委监委", "county", "610723000000", "county", "洋县")
 SECRET = "s" * 20 + "-test-secret-0123456789"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _apptest_runs_like_the_server() -> Iterator[None]:
-    """AppTest as the real server runs the app: Streamlit's server scans the installed packages for
-    components and compiles each page script once per process, while AppTest does both again on every
-    new AppTest (the scan) and every run (a fresh ScriptCache: parse, magic, compile). The packages and
-    the page files do not change during the tests, so both are done once here; every page still runs
-    in full on every run."""
-    import functools
-
-    import streamlit.components.v2.manifest_scanner as manifest_scanner
-    import streamlit.testing.v1.app_test as app_test
-    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-
-    scripts = ScriptCache()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(manifest_scanner, "scan_component_manifests",
-                   functools.cache(manifest_scanner.scan_component_manifests))
-        mp.setattr(app_test, "ScriptCache", lambda: scripts)
-        yield
 
 
 @pytest.fixture(scope="module")
