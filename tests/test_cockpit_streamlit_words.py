@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.browser import BROWSER_GROUP
+from tests.fixtures.browser import BROWSER_GROUP, settle
 
 pytestmark = [pytest.mark.browser, BROWSER_GROUP]
 
@@ -34,10 +34,7 @@ def _login(app: dict, user: str, password: str, path: str = ""):  # noqa: ANN202
 
 
 def _settled(page: object) -> None:
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')", timeout=60000)
-    page.wait_for_timeout(800)  # type: ignore[attr-defined]
+    settle(page)  # Streamlit's run over, nothing stale, charts drawn, painted (fixtures/browser.py)
 
 
 def _after(page: object, selector: str) -> list[str]:

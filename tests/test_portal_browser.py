@@ -27,7 +27,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from tests.fixtures.browser import BROWSER_GROUP, SHOTS
+from tests.fixtures.browser import BROWSER_GROUP, SHOTS, settle
 from tests.fixtures.small_warehouse import HT, YX
 
 NO_TESTS = "resource_type:test resource_type:unit_test"
@@ -50,10 +50,7 @@ def app(small_built: tuple[Path, object], small_served: Path, streamlit_app, chr
 def _settled(page: object) -> None:
     """The rerun has finished: no running indicator and no element left over from the previous run."""
     page.wait_for_timeout(300)  # type: ignore[attr-defined]  # let a rerun just triggered begin
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')", timeout=60000)
-    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    settle(page)  # Streamlit's run over, nothing stale, charts drawn, painted (fixtures/browser.py)
 
 
 def _login(app: dict, user: str, password: str, width: int = 1440, height: int = 900):  # noqa: ANN202

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.browser import BROWSER_GROUP, SHOTS  # noqa: E402
+from tests.fixtures.browser import BROWSER_GROUP, SHOTS, settle  # noqa: E402
 
 OLD_KEY = "qinglian-demo-cookie-key-change-me"  # the key dashboards/users.yaml shipped until this change
 EVIL = "汉台区[点此](http://evil.invalid)<b>粗</b>:red[红]"
@@ -162,9 +162,7 @@ def _submit(page: object, user: str, password: str) -> None:
 
 
 def _settled(page: object) -> None:
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30000)
-    page.wait_for_timeout(600)  # type: ignore[attr-defined]
+    settle(page, timeout=30000)  # Streamlit's run over, nothing stale, charts drawn, painted (fixtures/browser.py)
 
 
 def _session_cookie(context: object, timeout: float = 15) -> dict:
