@@ -39,7 +39,7 @@ def _env(tmp: Path) -> dict[str, str]:
     # No venv on PATH (systemd, cron): the command must find dagster and dbt by itself.
     return {
         "PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(tmp)), "LANG": "C.UTF-8",
-        "QINGLIAN_STATE": str(tmp / "state"), "QINGLIAN_WAREHOUSE": str(tmp / "w.duckdb"),
+        "QINGLIAN_STATE": str(tmp / "state"), "QINGLIAN_WAREHOUSE": str(tmp / "warehouse.duckdb"),
         "QINGLIAN_LANDING": str(tmp / "landing"), "QINGLIAN_LOG_DIR": str(tmp / "logs"),
         "QINGLIAN_SCHEDULE_CRON": SCHEDULE_CRON,  # every minute: a tick was due less than a minute ago
         # Due the day after quarter end, so that whatever today is, the quarter that ended last is due.
@@ -134,7 +134,7 @@ def test_daemon_runs_the_schedule_restarts_a_killed_child_and_stops_clean(
     from ingest.pipeline import ingest_landing
 
     (tmp_path / "landing").mkdir()
-    assert ingest_landing(tiny_landing[0], tmp_path / "w.duckdb").complete
+    assert ingest_landing(tiny_landing[0], tmp_path / "warehouse.duckdb").complete
     _quick_instance(home)
     _schedule_due_now(home)
     (tmp_path / "rules.yaml").write_text("default:\n  report_deadline_days: 1\n", encoding="utf-8")

@@ -315,7 +315,7 @@ def _published_copy(tmp_path: Path) -> tuple[Path, Path]:
     from orchestration.publish import publish
     from tests.test_publish import _fake_marts
 
-    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving" / "warehouse.duckdb"
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving" / "warehouse.duckdb"
     _fake_marts(warehouse)
     publish(warehouse, serving, "2025Q1", run_id="first")
     with duckdb.connect(str(warehouse)) as con:  # the next quarter's figures differ
@@ -457,7 +457,7 @@ def test_quarterly_job_stopped_mid_build_and_a_second_run_refused(tiny, referenc
 
     landing, expected = tiny
     root = tmp_path / "run"
-    warehouse, serving = root / "w.duckdb", root / "serving" / "warehouse.duckdb"
+    warehouse, serving = root / "warehouse.duckdb", root / "serving" / "warehouse.duckdb"
     # An earlier quarter is on the dashboards: it must stay there until a complete quarter replaces it.
     _fake_marts(tmp_path / "old.duckdb")
     from orchestration.publish import publish
@@ -495,7 +495,7 @@ def test_quarterly_job_stopped_mid_build_and_a_second_run_refused(tiny, referenc
     # installed, then dbt as the job's step runs it: a child in the warehouse's folder, which starts from
     # the prepared partial-parse state instead of parsing the project; the data tests change no table:
     # models and seeds only).
-    ref = tmp_path / "ref" / "w.duckdb"
+    ref = tmp_path / "ref" / "warehouse.duckdb"
     ref.parent.mkdir()
     shutil.copy(reference, ref)
     install_rules(ref)

@@ -182,14 +182,14 @@ def without_data_tests(monkeypatch: pytest.MonkeyPatch) -> None:
 def published_q1(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One 2025Q1 run, published; each test continues from a copy of it."""
     root = tmp_path_factory.mktemp("q1")
-    assert _run(small_landing, root / "w.duckdb", "2025Q1")
+    assert _run(small_landing, root / "warehouse.duckdb", "2025Q1")
     return root
 
 
 @pytest.fixture
 def after_q1(published_q1: Path, tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(published_q1, tmp_path / "run")
-    return tmp_path / "run" / "w.duckdb", tmp_path / "run" / "serving" / "warehouse.duckdb"
+    return tmp_path / "run" / "warehouse.duckdb", tmp_path / "run" / "serving" / "warehouse.duckdb"
 
 
 def _failing_gate(monkeypatch: pytest.MonkeyPatch) -> None:
