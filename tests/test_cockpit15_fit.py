@@ -59,3 +59,23 @@ def test_question_heatmap_has_a_phone_version_with_numbers_on_its_axis(app: AppT
     captions = " ".join(c.value for c in at.caption)
     for y in wide["y"]:
         assert y in captions
+
+
+def test_supervision_tables_pin_the_whole_body_name(app: AppTest) -> None:
+    """督办: both tables (约谈 due, overdue by body) give 对象 a pinned column as wide as its longest name
+    (it was sized by the grid and cut 市农业农村局 to five characters)."""
+    from dashboards import ui
+
+    at = app.switch_page("pages/p12_supervision.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    checked = 0
+    for df in at.dataframe:
+        config = json.loads(df.proto.columns)
+        if "对象" not in config:
+            continue
+        names = list(df.value["对象"])
+        assert names
+        assert config["对象"].get("pinned") is True
+        assert config["对象"].get("width", 0) >= ui.text_px(names, "对象")
+        checked += 1
+    assert checked == 2
