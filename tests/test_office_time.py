@@ -9,11 +9,17 @@ from datetime import UTC, date, datetime
 from qinglian import office_time
 
 
-class _Clock(datetime):
-    @classmethod
-    def now(cls, tz=None):  # 2026-12-02 16:57 UTC is 2026-12-03 00:57 in the office
-        moment = datetime(2026, 12, 2, 16, 57, tzinfo=UTC)
-        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+def _clock_at(moment: datetime) -> type[datetime]:
+    """A datetime class whose now() is `moment` (UTC), for office_time to read."""
+    class _Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+    return _Clock
+
+
+_Clock = _clock_at(datetime(2026, 12, 2, 16, 57, tzinfo=UTC))  # 2026-12-03 00:57 in the office
+_NEW_YEAR = _clock_at(datetime(2026, 12, 31, 16, 30, tzinfo=UTC))  # 2027-01-01 00:30 in the office
 
 
 def test_office_date_runs_eight_hours_ahead_of_utc(monkeypatch) -> None:
@@ -26,13 +32,7 @@ def test_collecting_quarter_follows_the_office_date(monkeypatch) -> None:
     """2026-12-31 16:30 UTC is 2027-01-01 00:30 in the office: 2026Q4 has ended and is being collected."""
     from dashboards import portal_data
 
-    class _NewYear(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            moment = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
-            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
-
-    monkeypatch.setattr(office_time, "datetime", _NewYear)
+    monkeypatch.setattr(office_time, "datetime", _NEW_YEAR)
     assert portal_data.collecting_quarter() == "2026Q4"
 
 
@@ -41,13 +41,7 @@ def test_a_run_without_quarter_is_for_the_quarter_that_ended_on_the_office_date(
     in the office it is 2027-01-01 and 2026Q4 has ended: `qinglian run` without --quarter runs 2026Q4."""
     from orchestration.job import default_quarter
 
-    class _NewYear(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            moment = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
-            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
-
-    monkeypatch.setattr(office_time, "datetime", _NewYear)
+    monkeypatch.setattr(office_time, "datetime", _NEW_YEAR)
     assert default_quarter() == "2026Q4"
 
 
