@@ -439,6 +439,7 @@ def table(df: pd.DataFrame, name: str, key: str, *, column_config: Mapping[str, 
 
 
 WRAPPED_TABLE_PX = 560  # a long list scrolls inside its box, the page's other sections stay reachable
+WRAPPED_FULL_ROWS = 12  # up to this many wrapped rows are shown whole, without a box
 
 
 def wrapped_table(df: pd.DataFrame) -> None:
@@ -450,7 +451,7 @@ def wrapped_table(df: pd.DataFrame) -> None:
         elif pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(_num_formatter(float_digits(col, shown[col])))
     shown = shown.astype(object).where(shown.notna(), "—")
-    height: int | str = "content" if len(shown) <= 12 else WRAPPED_TABLE_PX
+    height: int | str = "content" if len(shown) <= WRAPPED_FULL_ROWS else WRAPPED_TABLE_PX
     st.table(shown, border="horizontal", hide_index=True, height=height)
 
 

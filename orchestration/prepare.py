@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from qinglian.errors import UserError
@@ -38,17 +39,18 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     return project_dir / "target" / "manifest.json"
 
 
-def _newest_input(project_dir: Path) -> float:
-    newest = 0.0
+def parse_input_files(project_dir: Path) -> Iterator[Path]:
+    """Every file of PARSE_INPUTS in the project, in a fixed order."""
     for name in PARSE_INPUTS:
         path = project_dir / name
         if path.is_file():
-            newest = max(newest, path.stat().st_mtime)
+            yield path
         elif path.is_dir():
-            for p in path.rglob("*"):
-                if p.is_file():
-                    newest = max(newest, p.stat().st_mtime)
-    return newest
+            yield from (p for p in sorted(path.rglob("*")) if p.is_file())
+
+
+def _newest_input(project_dir: Path) -> float:
+    return max((p.stat().st_mtime for p in parse_input_files(project_dir)), default=0.0)
 
 
 def is_current(project_dir: Path = DBT_PROJECT_DIR) -> bool:

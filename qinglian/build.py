@@ -153,17 +153,18 @@ def _parse_key(project: Path, warehouse: Path, args: list[str]) -> tuple:
     every file dbt parse reads (path, size, mtime), the warehouse's file name (dbt-duckdb names the
     database after it, and every relation in the manifest carries that name; the folder does not
     matter), and the command-line options that change what is parsed (--vars)."""
-    from orchestration.prepare import PARSE_INPUTS
+    from orchestration.prepare import parse_input_files
 
     files = []
-    for name in PARSE_INPUTS:
-        path = project / name
-        for p in sorted(path.rglob("*")) if path.is_dir() else [path] if path.is_file() else []:
-            if p.is_file():
-                st = p.stat()
-                files.append((str(p.relative_to(project)), st.st_size, st.st_mtime_ns))
-    vars_ = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--vars"]
-    return (str(project), warehouse.name, tuple(vars_), tuple(files))
+    for p in parse_input_files(project):
+        st = p.stat()
+        files.append((str(p.relative_to(project)), st.st_size, st.st_mtime_ns))
+    return (str(project), warehouse.name, tuple(_cli_vars(args)), tuple(files))
+
+
+def _cli_vars(args: list[str]) -> list[str]:
+    """The values of every --vars option of a dbt command line, in order."""
+    return [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--vars"]
 
 
 def _cached_manifest(key: tuple) -> Any:
@@ -177,7 +178,7 @@ def _cached_manifest(key: tuple) -> Any:
 
 
 def _remember_manifest(key: tuple, manifest: Any) -> None:
-    env_used = {k: v for k, v in (getattr(manifest, "env_vars", None) or {}).items()}
+    env_used = dict(getattr(manifest, "env_vars", None) or {})
     _PARSED.pop(key, None)
     _PARSED[key] = (env_used, manifest)
     while len(_PARSED) > _PARSED_KEEP:
@@ -216,7 +217,7 @@ def invoke_dbt(warehouse: Path, args: list[str], *, target_path: Path | None = N
                 manifest = _cached_manifest(key)
                 reused = manifest is not None
                 if manifest is None:
-                    vars_ = [a for i, a in enumerate(args) if i and args[i - 1] == "--vars"]
+                    vars_ = _cli_vars(args)
                     parsed = dbtRunner().invoke([*head, "parse", *common, *(["--vars", vars_[-1]] if vars_ else [])])
                     if parsed.success and parsed.result is not None:
                         manifest = parsed.result
