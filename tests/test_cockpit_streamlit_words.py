@@ -33,10 +33,6 @@ def _login(app: dict, user: str, password: str, path: str = ""):  # noqa: ANN202
     return context, page
 
 
-def _settled(page: object) -> None:
-    settle(page)  # Streamlit's run over, nothing stale, charts drawn, painted (fixtures/browser.py)
-
-
 def _after(page: object, selector: str) -> list[str]:
     return page.evaluate(  # type: ignore[attr-defined]
         "(sel) => Array.from(document.querySelectorAll(sel)).map(e => getComputedStyle(e, '::after').content)", selector)
@@ -47,7 +43,7 @@ def test_uploader_speaks_chinese_and_refuses_an_oversized_file_in_chinese(app: d
     try:
         page.get_by_role("button", name="提交报送").wait_for(timeout=90000)
         page.wait_for_selector('[data-testid="stFileUploaderDropzone"] button p', timeout=60000)
-        _settled(page)
+        settle(page)
         assert '"选择文件"' in _after(page, '[data-testid="stFileUploaderDropzone"] button p')
         hint = _after(page, '[data-testid="stFileUploaderDropzoneInstructions"] span')
         assert f'"可拖放文件到此处；单个文件不超过 {LIMIT_MB} MB，格式 XLSX、XLS、CSV"' in hint
@@ -72,7 +68,7 @@ def test_table_toolbar_tooltips_are_chinese(app: dict) -> None:
     try:
         frame = page.locator('[data-testid="stDataFrame"]').first
         frame.wait_for(timeout=90000)
-        _settled(page)
+        settle(page)
         frame.hover()
         seen = {}
         for english in ("Show/hide columns", "Search", "Fullscreen"):
