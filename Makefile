@@ -20,6 +20,8 @@ test: setup system-deps  ## the whole test suite (what .ci/run calls)
 
 setup: uv
 	$(UV) sync --frozen
+	@# the project's own modules as well (pyproject.toml: compile-bytecode)
+	$(UV) run python -m compileall -q qinglian ingest orchestration dashboards data_quality tests bench
 	$(UV) run qinglian prepare
 
 uv:

@@ -10,6 +10,10 @@ they are views (no data is copied), so making them is cheap:
 - `ensure_views(con)`, called by `validate_raw`, makes them only when missing: with dbt the first time
   in a process, afterwards with the view definitions dbt made then (the same SQL, without starting dbt
   again for every warehouse a process checks);
+- `prepared_views()`: the views' SQL as dbt makes it, written by `qinglian prepare` beside the manifest
+  (orchestration.prepare runs `dbt run --select staging` once on an empty warehouse when the project
+  changes) and valid while the project's staging fingerprint is the one it was made from: a run makes
+  the views from it without starting dbt (a dbt start costs 8–17 s on this machine);
 - `views_current(con)` / `record_views(con)`: the quarterly job's dbt build makes the same views again,
   so the next run's ingest step need not start dbt for them (a dbt start is seconds of fixed cost).
   After making them, the stamp table staging.qinglian_views_made records a fingerprint of the project
@@ -20,7 +24,9 @@ they are views (no data is copied), so making them is cheap:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 from pathlib import Path
 
 import duckdb
@@ -37,6 +43,12 @@ VIEWS: dict[str, str] = {t: f"stg_raw__{t}" for t in (
 
 STAMP = f"{SCHEMA}.qinglian_views_made"
 _DDL: dict[str, str] = {}  # view name -> CREATE VIEW statement, as dbt made it in this process
+
+
+def prepared_file(project_dir: Path | None = None) -> Path:
+    from qinglian.settings import DBT_PROJECT_DIR
+
+    return Path(project_dir or DBT_PROJECT_DIR) / "target" / "staging_views.json"
 
 
 class StagingError(UserError):
@@ -88,6 +100,50 @@ def _remember(con: duckdb.DuckDBPyConnection) -> None:
             _DDL[name] = sql
 
 
+def prepared_views(project_dir: Path | None = None) -> dict[str, str] | None:
+    """The staging views' SQL `qinglian prepare` saved, or None when it is missing or was made from
+    other staging SQL than the project's now."""
+    try:
+        saved = json.loads(prepared_file(project_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    views = saved.get("views") if isinstance(saved, dict) else None
+    if saved.get("project_hash") != project_fingerprint(project_dir) or not isinstance(views, dict) \
+            or set(views) != set(VIEWS.values()):
+        return None
+    return views
+
+
+def save_prepared(con: duckdb.DuckDBPyConnection, project_dir: Path | None = None) -> bool:
+    """After dbt made the staging views in `con`'s warehouse: save their SQL for prepared_views()
+    (atomically: a reader sees the old file or the new one). False when a view is missing."""
+    rows = dict(con.execute("select view_name, sql from duckdb_views() where schema_name = ? "
+                            "and database_name = current_database()", [SCHEMA]).fetchall())
+    if not set(VIEWS.values()) <= set(rows):
+        return False
+    target = prepared_file(project_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"project_hash": project_fingerprint(project_dir),
+                               "views": {n: rows[n] for n in VIEWS.values()}}, ensure_ascii=False, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, target)
+    return True
+
+
+def make_views(con: duckdb.DuckDBPyConnection, ddl: dict[str, str], names: set[str] | None = None) -> None:
+    """(Re)make the staging views `names` (default: all of `ddl`) from their SQL, then stamp them."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    for name in sorted(names if names is not None else ddl):
+        if name not in ddl:
+            continue
+        try:
+            con.execute(ddl[name].replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
+        except duckdb.Error as exc:  # a raw table without a contract column: its schema checks fail instead
+            log.warning("staging 视图 %s 未能建立：%s", name, exc)
+    record_views(con)
+
+
 def ensure_views(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None) -> None:
     """Make the staging views of `tables` (default: all) that the warehouse behind `con` lacks."""
     wanted = {VIEWS[t] for t in (tables or VIEWS)} | {VIEWS["ingest_files"]}
@@ -95,18 +151,12 @@ def ensure_views(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None
     if not missing:
         return
     if not missing <= set(_DDL):
+        _DDL.update(prepared_views() or {})
+    if not missing <= set(_DDL):
         refresh_views(_database_path(con))
         _remember(con)
         missing -= _present(con)
-    con.execute(f"create schema if not exists {SCHEMA}")
-    for name in sorted(missing):
-        if name not in _DDL:
-            continue
-        try:
-            con.execute(_DDL[name].replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
-        except duckdb.Error as exc:  # a raw table without a contract column: its schema checks fail instead
-            log.warning("staging 视图 %s 未能建立：%s", name, exc)
-    record_views(con)
+    make_views(con, _DDL, missing)
 
 
 def project_fingerprint(project_dir: Path | None = None) -> str:

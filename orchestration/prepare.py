@@ -54,8 +54,12 @@ def _newest_input(project_dir: Path) -> float:
 
 
 def is_current(project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """The manifest is newer than every parse input, and the staging views' SQL is that of the project."""
+    from data_quality.staging import prepared_views
+
     manifest = manifest_path(project_dir)
-    return manifest.is_file() and manifest.stat().st_mtime >= _newest_input(project_dir)
+    return (manifest.is_file() and manifest.stat().st_mtime >= _newest_input(project_dir)
+            and prepared_views(project_dir) is not None)
 
 
 def prepare(project_dir: Path = DBT_PROJECT_DIR, force: bool = False) -> Path:
@@ -96,6 +100,7 @@ def _parse(project_dir: Path, manifest: Path) -> None:
         if (work / "partial_parse.msgpack").is_file():
             parse_state(name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(work / "partial_parse.msgpack", parse_state(name))
+        _prepare_staging_views(project_dir, work, name, result.result)
         os.replace(work / "manifest.json", manifest)
         log.info("dbt 清单已准备：%s", manifest)
     finally:
@@ -104,6 +109,34 @@ def _parse(project_dir: Path, manifest: Path) -> None:
         else:
             os.environ["QINGLIAN_WAREHOUSE"] = env_before
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _prepare_staging_views(project_dir: Path, work: Path, name: str, parsed) -> None:
+    """The staging views' SQL as dbt makes it, saved for the quarterly job's raw checks
+    (data_quality.staging.prepared_views): `dbt run --select staging` on the just parsed project, on an
+    empty warehouse of the same file name (so the parse is reused) that has the ingest's raw tables."""
+    from dbt.cli.main import dbtRunner
+
+    from data_quality import staging
+    from ingest.load import connect
+    from qinglian.build import release_warehouse
+
+    scratch = work / "staging" / name
+    connect(scratch).close()
+    os.environ["QINGLIAN_WAREHOUSE"] = str(scratch)
+    try:
+        made = dbtRunner(manifest=parsed).invoke(
+            ["--quiet", "--no-use-colors", "run", "--select", staging.SCHEMA, "--project-dir", str(project_dir),
+             "--profiles-dir", str(project_dir), "--target-path", str(work / "staging"), "--log-path", str(work / "staging")])
+    finally:
+        release_warehouse()
+    import duckdb
+
+    with duckdb.connect(str(scratch), read_only=True) as con:
+        saved = made.success and staging.save_prepared(con, project_dir)
+    if not saved:
+        log.error("staging 视图定义未能准备：%s", made.exception)
+        raise PrepareError("dbt 项目的 staging 模型无法在空数据仓库上建立视图，详情见日志；修正 dbt_project/ 后重新运行")
 
 
 def require_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:

@@ -101,9 +101,10 @@ def ingest_landing_asset(context: AssetExecutionContext, warehouse: WarehouseRes
 
 def _staging_views(context: AssetExecutionContext, warehouse: WarehouseResource) -> None:
     """The checks read dbt's staging views (data_quality.staging); they run before this quarter's dbt build.
-    The previous run's build made them from the same project, so dbt is started for them only when they
-    are missing or differ from what the current project makes (data_quality.staging.views_current);
-    then `dbt run --select staging` (views only) makes them."""
+    The previous run's build made them from the same project, so they are made only when they are missing
+    or differ from what the current project makes (data_quality.staging.views_current): from the SQL
+    `qinglian prepare` saved for this project (no dbt start), or, when that is missing or stale,
+    by `dbt run --select staging` (views only)."""
     from data_quality import staging
     from orchestration.dbt_run import run_dbt, run_folder
 
@@ -111,6 +112,11 @@ def _staging_views(context: AssetExecutionContext, warehouse: WarehouseResource)
     try:
         if staging.views_current(con):
             context.log.info("staging 视图与当前 dbt 项目一致，沿用（本步不运行 dbt）")
+            return
+        ddl = staging.prepared_views()
+        if ddl is not None:
+            staging.make_views(con, ddl)
+            context.log.info("staging 视图按准备好的 dbt 定义建立（本步不运行 dbt）")
             return
     finally:
         con.close()
