@@ -56,6 +56,13 @@ UNIT_SECONDS: dict[str, float] = {
 }
 
 
+def manifest_data_tests() -> int:
+    """How many data tests the prepared dbt project has (dbt_project/target/manifest.json): a build that
+    ran every one of them reports this many passed or warned."""
+    manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "test")
+
+
 def _name_group(item: pytest.Item, group: str) -> None:
     """Append `@group` to the test's node id, which is how --dist loadgroup's scheduler knows the group.
 
