@@ -56,11 +56,22 @@ UNIT_SECONDS: dict[str, float] = {
 }
 
 
-def manifest_data_tests() -> int:
+def manifest_data_tests(downstream_of_source: str | None = None) -> int:
     """How many data tests the prepared dbt project has (dbt_project/target/manifest.json): a build that
-    ran every one of them reports this many passed or warned."""
+    ran every one of them reports this many passed or warned. With `downstream_of_source` ("rules"): the
+    data tests `dbt build --select source:rules+` runs, those with a parent downstream of that source."""
     manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
-    return sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "test")
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    if downstream_of_source is None:
+        return len(tests)
+    seen = {u for u in manifest["sources"] if u.split(".")[2] == downstream_of_source}
+    todo = list(seen)
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if child not in seen and not child.startswith("test."):
+                seen.add(child)
+                todo.append(child)
+    return sum(1 for t in tests if seen & set(t["depends_on"]["nodes"]))
 
 
 def _name_group(item: pytest.Item, group: str) -> None:
