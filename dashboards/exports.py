@@ -279,9 +279,14 @@ def num(x: Any, digits: int = 1) -> str:
     return "—" if _missing(x) else f"{half_up(x, digits):,.{digits}f}"
 
 
+def text(x: Any, digits: int = SCORE_DIGITS, suffix: str = "") -> str:
+    """One value as texts() writes it: '96.63', '' for missing."""
+    return "" if _missing(x) else _fixed(x, digits) + suffix
+
+
 def texts(series: Any, digits: int = SCORE_DIGITS, suffix: str = "") -> list[str]:
     """Chart labels and hover texts from the same rounding as the tables ('' for missing)."""
-    return ["" if _missing(v) else _fixed(v, digits) + suffix for v in pd.Series(series).tolist()]
+    return [text(v, digits, suffix) for v in pd.Series(series).tolist()]
 
 
 def count(x: Any) -> str:

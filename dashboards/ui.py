@@ -328,7 +328,8 @@ def _num_formatter(digits: int) -> Callable[[object], str]:
     def fmt(v: object) -> str:
         if v is None or (isinstance(v, float) and pd.isna(v)):
             return "—"
-        return exports.texts([v], digits)[0] if isinstance(v, float) else str(v)
+        # per cell (the Styler calls this for every cell): the scalar, not texts() and its Series per call
+        return exports.text(v, digits) if isinstance(v, float) else str(v)
     return fmt
 
 

@@ -110,22 +110,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session", autouse=True)
 def _apptest_runs_like_the_server() -> Iterator[None]:
-    """AppTest as the real server runs the app: Streamlit's server scans the installed packages for
-    components and compiles each page script once per process, while AppTest does both again on every
-    new AppTest (the scan) and every run (a fresh ScriptCache: parse, magic, compile). The packages and
-    the page files do not change during the tests, so both are done once per worker; every page still
-    runs in full on every run (an app open plus one page: 0.84 -> 0.48 CPU-s)."""
-    import functools
+    """AppTest compiles each page once per worker, as the real server does (qinglian.bench: an app open
+    plus one page 0.84 -> 0.48 CPU-s)."""
+    from qinglian.bench import apptest_like_the_server
 
-    import streamlit.components.v2.manifest_scanner as manifest_scanner
-    import streamlit.testing.v1.app_test as app_test
-    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-
-    scripts = ScriptCache()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(manifest_scanner, "scan_component_manifests",
-                   functools.cache(manifest_scanner.scan_component_manifests))
-        mp.setattr(app_test, "ScriptCache", lambda: scripts)
+    with apptest_like_the_server():
         yield
 
 
