@@ -28,31 +28,31 @@ pytest_plugins = ["tests.fixtures.small_built", "tests.fixtures.browser"]
 # Units are handed out longest first (measured seconds below, from `--durations`; unlisted files count
 # as short), so the last unit to finish is a short one and both workers end at about the same time.
 # Seconds of each heavy unit (a test file) on an idle two-core machine, from `make test` with
-# PYTEST_ADDOPTS=--durations=0 on a fresh machine (2026-12-03, summed per file). The slowest units start
+# PYTEST_ADDOPTS=--durations=60 on a clean clone (2026-12-04, summed per file). The slowest units start
 # first so that the two workers end together. A unit that pays for a shared fixture (demo_built,
 # tiny_landing, small_built: built once per run, whichever worker asks first) counts it.
 UNIT_SECONDS: dict[str, float] = {
-    "faults": 140,  # crash chains, random kills, two killed runs and one complete run
-    "dashboard_screenshots": 130,  # every page at two sizes in Chromium
-    "security_browser": 100,
-    "orchestration": 100,  # quarterly runs with and without data tests on the tiny landing
-    "cockpit_streamlit_words": 80,
-    "daemon": 60,  # daemon start, a run from the caught-up tick, restart, stop
-    "portal_browser": 56,
-    "dashboards": 54,
-    "security": 42,
-    "demo_marts": 40,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
-    "rules_versioning": 35,
-    "ingest_batch": 31,
-    "data_quality": 31,
-    "onehome13_staging_once": 29,
+    "faults": 163,  # crash chains, random kills, two killed runs and one complete run
+    "security_browser": 154,
+    "dashboard_screenshots": 144,  # every page at two sizes in Chromium
+    "orchestration": 108,  # quarterly runs with and without data tests on the tiny landing
+    "daemon": 87,  # daemon start, a run from the caught-up tick, restart, stop
+    "portal_browser": 50,
+    "security": 50,
+    "demo_marts": 42,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
+    "dashboards": 40,
+    "ingest_batch": 28,
+    "onehome13_staging_once": 28,
+    "build_parse_state": 24,
     "backup": 23,
-    "hostile_files": 20,
-    "multi_sheet_build": 20,
-    "cli_errors": 17,
-    "demo": 16,
-    "bulletin": 16,
-    "dashboard_marts": 13,
+    "rules_versioning": 22,
+    "hostile_files": 21,
+    "cockpit_streamlit_words": 20,
+    "multi_sheet_build": 19,
+    "demo": 14,
+    "bulletin": 11,
+    "cli_errors": 11,
+    "data_quality": 8,
 }
 
 
