@@ -32,27 +32,27 @@ pytest_plugins = ["tests.fixtures.small_built", "tests.fixtures.browser"]
 # first so that the two workers end together. A unit that pays for a shared fixture (demo_built,
 # tiny_landing, small_built: built once per run, whichever worker asks first) counts it.
 UNIT_SECONDS: dict[str, float] = {
-    "faults": 163,  # crash chains, random kills, two killed runs and one complete run
-    "security_browser": 154,
-    "dashboard_screenshots": 144,  # every page at two sizes in Chromium
-    "orchestration": 108,  # quarterly runs with and without data tests on the tiny landing
-    "daemon": 87,  # daemon start, a run from the caught-up tick, restart, stop
-    "portal_browser": 50,
-    "security": 50,
-    "demo_marts": 42,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
-    "dashboards": 40,
-    "ingest_batch": 28,
-    "onehome13_staging_once": 28,
-    "build_parse_state": 24,
-    "backup": 23,
-    "rules_versioning": 22,
-    "hostile_files": 21,
-    "cockpit_streamlit_words": 20,
-    "multi_sheet_build": 19,
-    "demo": 14,
-    "bulletin": 11,
-    "cli_errors": 11,
-    "data_quality": 8,
+    "faults": 120,  # crash chains, random kills, two killed runs and one complete run
+    "security_browser": 111,
+    "orchestration": 93,  # quarterly runs with and without data tests on the tiny landing
+    "dashboard_screenshots": 67,  # every page at two sizes in Chromium
+    "daemon": 49,  # daemon start, a run from the caught-up tick, restart, stop
+    "portal_browser": 41,
+    "demo_marts": 31,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
+    "security": 29,
+    "dashboards": 28,
+    "onehome13_staging_once": 26,
+    "rules_versioning": 21,
+    "ingest_batch": 20,
+    "backup": 20,
+    "hostile_files": 20,
+    "build_parse_state": 17,
+    "cockpit_streamlit_words": 16,
+    "multi_sheet_build": 16,
+    "demo": 12,
+    "bulletin": 9,
+    "cli_errors": 9,
+    "dashboard_marts": 8,
 }
 
 
