@@ -60,10 +60,14 @@ def view(table: str) -> str:
     return f"{SCHEMA}.{VIEWS[table]}"
 
 
+def _view_sql(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every view of the staging schema in the warehouse behind `con`, with its SQL as DuckDB stores it."""
+    return dict(con.execute("select view_name, sql from duckdb_views() where schema_name = ? "
+                            "and database_name = current_database()", [SCHEMA]).fetchall())
+
+
 def _present(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("select view_name from duckdb_views() where schema_name = ? and database_name = current_database()",
-                       [SCHEMA]).fetchall()
-    return {r[0] for r in rows}
+    return set(_view_sql(con))
 
 
 def _database_path(con: duckdb.DuckDBPyConnection) -> Path:
@@ -93,9 +97,7 @@ def refresh_views(warehouse: Path, target_path: Path | None = None) -> None:
 
 
 def _remember(con: duckdb.DuckDBPyConnection) -> None:
-    rows = con.execute("select view_name, sql from duckdb_views() where schema_name = ? "
-                       "and database_name = current_database()", [SCHEMA]).fetchall()
-    for name, sql in rows:
+    for name, sql in _view_sql(con).items():
         if name in VIEWS.values():
             _DDL[name] = sql
 
@@ -117,8 +119,7 @@ def prepared_views(project_dir: Path | None = None) -> dict[str, str] | None:
 def save_prepared(con: duckdb.DuckDBPyConnection, project_dir: Path | None = None) -> bool:
     """After dbt made the staging views in `con`'s warehouse: save their SQL for prepared_views()
     (atomically: a reader sees the old file or the new one). False when a view is missing."""
-    rows = dict(con.execute("select view_name, sql from duckdb_views() where schema_name = ? "
-                            "and database_name = current_database()", [SCHEMA]).fetchall())
+    rows = _view_sql(con)
     if not set(VIEWS.values()) <= set(rows):
         return False
     target = prepared_file(project_dir)
@@ -175,8 +176,7 @@ def project_fingerprint(project_dir: Path | None = None) -> str:
 
 def _views_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     """A hash of the staging views' SQL as stored in the warehouse; None when any view is missing."""
-    rows = dict(con.execute("select view_name, sql from duckdb_views() where schema_name = ? "
-                            "and database_name = current_database()", [SCHEMA]).fetchall())
+    rows = _view_sql(con)
     if not set(VIEWS.values()) <= set(rows):
         return None
     h = hashlib.sha256()

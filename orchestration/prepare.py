@@ -119,15 +119,15 @@ def _prepare_staging_views(project_dir: Path, work: Path, name: str, parsed) -> 
 
     from data_quality import staging
     from ingest.load import connect
-    from qinglian.build import release_warehouse
+    from qinglian.build import _warehouse_env, release_warehouse
 
     scratch = work / "staging" / name
     connect(scratch).close()
-    os.environ["QINGLIAN_WAREHOUSE"] = str(scratch)
     try:
-        made = dbtRunner(manifest=parsed).invoke(
-            ["--quiet", "--no-use-colors", "run", "--select", staging.SCHEMA, "--project-dir", str(project_dir),
-             "--profiles-dir", str(project_dir), "--target-path", str(work / "staging"), "--log-path", str(work / "staging")])
+        with _warehouse_env(scratch):
+            made = dbtRunner(manifest=parsed).invoke(
+                ["--quiet", "--no-use-colors", "run", "--select", staging.SCHEMA, "--project-dir", str(project_dir),
+                 "--profiles-dir", str(project_dir), "--target-path", str(work / "staging"), "--log-path", str(work / "staging")])
     finally:
         release_warehouse()
     import duckdb

@@ -60,7 +60,9 @@ def manifest_data_tests(downstream_of_source: str | None = None) -> int:
     """How many data tests the prepared dbt project has (dbt_project/target/manifest.json): a build that
     ran every one of them reports this many passed or warned. With `downstream_of_source` ("rules"): the
     data tests `dbt build --select source:rules+` runs, those with a parent downstream of that source."""
-    manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    from orchestration.prepare import manifest_path
+
+    manifest = json.loads(manifest_path().read_text(encoding="utf-8"))
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     if downstream_of_source is None:
         return len(tests)
