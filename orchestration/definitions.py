@@ -16,6 +16,9 @@ def build_definitions(warehouse: WarehouseResource | None = None) -> dg.Definiti
     from orchestration.defs.ingest import ingest_assets
     from orchestration.defs.schedules import landing_sensor, quarterly_job, quarterly_schedule
     from orchestration.defs.serving import published_warehouse
+    from orchestration.instance import tune_sqlite_storage
+
+    tune_sqlite_storage()  # a run the daemon launches writes its events from the process that loads these
 
     dbt_assets, marts_quality = dbt_definitions()
     return dg.Definitions(
