@@ -50,13 +50,19 @@ def run_quarterly(landing: Path, warehouse: Path, quarter: str | None = None, co
     if quarter not in keys:
         raise UserError(f"季度 {quarter} 不在可运行的季度范围内（{keys[0]} 至 {keys[-1]}；"
                         "更早的季度请设置 QINGLIAN_FIRST_QUARTER）")
-    from orchestration.prepare import prepare
-
-    prepare()  # the dbt manifest, parsed again only when the dbt project changed
     from qinglian.runlock import warehouse_lock
 
     with warehouse_lock(warehouse, f"qinglian run 季度任务 {quarter}"):
-        return _run_locked(landing, warehouse, quarter, console, serving, instance)
+        from data_quality import checker
+        from orchestration.prepare import prepare
+
+        # GX is imported by a process of its own on the other core meanwhile (data_quality.checker).
+        checker.start(warehouse)
+        try:
+            prepare()  # the dbt manifest, parsed again only when the dbt project changed
+            return _run_locked(landing, warehouse, quarter, console, serving, instance)
+        finally:
+            checker.stop()
 
 
 def _run_locked(landing: Path, warehouse: Path, quarter: str, console: Console, serving: Path | None, instance) -> bool:

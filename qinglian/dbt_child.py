@@ -19,7 +19,8 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Ask the kernel for SIGKILL when the parent dies (also the data-quality checker's: data_quality.checker)."""
     if not sys.platform.startswith("linux"):
         return
     parent = os.getppid()
@@ -37,7 +38,7 @@ def main() -> None:
     if not dbt.exists():
         print(f"找不到 dbt：{dbt}。请在项目目录运行 make setup（uv sync）安装依赖", file=sys.stderr)
         raise SystemExit(2)
-    _die_with_parent()
+    die_with_parent()
     os.execv(str(dbt), [str(dbt), *sys.argv[1:]])
 
 

@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 from qinglian.dbt_child import (
-    _die_with_parent,  # imported here: nothing may be imported between fork and exec
+    die_with_parent,  # imported here: nothing may be imported between fork and exec
 )
 from qinglian.errors import UserError, os_reason
 from qinglian.office_time import OFFICE_TZ
@@ -383,7 +383,7 @@ class Supervisor:
             # Same process group as the supervisor (stop ends them together); PDEATHSIG: a supervisor
             # killed outright takes its direct children with it.
             proc = subprocess.Popen(service_command(s), env=self.env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+                                    stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         self.procs[s.name] = proc
         info = self.info[s.name]
         info.update(status="running", pid=proc.pid, start=start_ticks(proc.pid), started_at=_now(), started=time.time())

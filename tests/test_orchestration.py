@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -153,7 +154,12 @@ def small_landing(tiny_landing: tuple[Path, dict[str, str]]) -> Path:
 
 
 def _run(landing: Path, warehouse: Path, quarter: str = "2025Q2") -> bool:
-    return run_quarterly(landing, warehouse, quarter=quarter, instance=DagsterInstance.ephemeral())
+    ok = run_quarterly(landing, warehouse, quarter=quarter, instance=DagsterInstance.ephemeral())
+    # the run's Great Expectations checker (data_quality.checker) ends with the run, passed or blocked
+    checkers = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "data_quality.checker"],
+                              capture_output=True, text=True).stdout.split()
+    assert checkers == [], f"checker processes left behind: {checkers}"
+    return ok
 
 
 def _models_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,6 +210,20 @@ def _failing_gate(monkeypatch: pytest.MonkeyPatch) -> None:
         return [bad, *results[1:]]
 
     monkeypatch.setattr(validate, "validate_marts", failing)
+
+    # the run's checker process (data_quality.checker) validates in a process of its own, which the
+    # patch above does not reach: its outcomes get the same injected failure
+    from data_quality import checker
+
+    real_run = checker.run
+
+    def failing_run(kind, warehouse, run_id):
+        outcomes = real_run(kind, warehouse, run_id)
+        if kind != "marts" or outcomes is None:
+            return outcomes
+        return [dataclasses.replace(outcomes[0], success=False, severity="blocking"), *outcomes[1:]]
+
+    monkeypatch.setattr(checker, "run", failing_run)
 
 
 def test_blocked_run_keeps_the_copy_then_the_partition_run_publishes_and_is_idempotent_while_readers_read(

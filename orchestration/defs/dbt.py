@@ -87,16 +87,13 @@ def dbt_definitions() -> tuple[AssetsDefinition, AssetChecksDefinition]:
         description="发布前指标表数据质量检查（比率在[0,1]、分子不大于分母、红旗/蜗牛数量、排名完整）",
     )
     def marts_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
-        from data_quality.validate import store_results, validate_marts
+        from data_quality import checker
         from qinglian import progress
 
         progress.step("发布前检查")
-        con = warehouse.connect()
-        try:
-            results = validate_marts(con)
-            store_results(con, context.run.run_id, results)
-        finally:
-            con.close()
+        results = checker.run("marts", warehouse.warehouse, context.run.run_id)
+        if results is None:
+            results = checker.check("marts", warehouse.warehouse, context.run.run_id)
         blocking = [r for r in results if not r.success and r.severity == "blocking"]
         return AssetCheckResult(
             passed=not blocking,

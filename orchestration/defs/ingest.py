@@ -132,19 +132,15 @@ def _staging_views(context: AssetExecutionContext, warehouse: WarehouseResource)
 
 
 def _raw_checks(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
-    from data_quality.validate import store_results, validate_raw
+    from data_quality import checker
 
     _staging_views(context, warehouse)
-    con = warehouse.connect()
-    try:
-        per_source = {}
-        for source in SOURCES:
-            results = validate_raw(con, sources=[source], period=None)
-            store_results(con, context.run.run_id, results)
-            per_source[source] = results
-    finally:
-        con.close()
-    for source, results in per_source.items():
+    # The checker `qinglian run` started with GX imported ahead of time, else this process.
+    outcomes = checker.run("raw", warehouse.warehouse, context.run.run_id)
+    if outcomes is None:
+        outcomes = checker.check("raw", warehouse.warehouse, context.run.run_id)
+    for source in SOURCES:
+        results = [o for o in outcomes if o.source == source]
         blocking = [r for r in results if not r.success and r.severity == "blocking"]
         warnings = [r for r in results if not r.success and r.severity != "blocking"]
         yield AssetCheckResult(
