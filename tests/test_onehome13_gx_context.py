@@ -21,11 +21,13 @@ def test_one_context_for_every_call_and_each_call_sees_its_own_rows(tmp_path: Pa
         return real(*args, **kwargs)
 
     monkeypatch.setattr(validate.gx, "get_context", get_context)
-    # start this process's GX state afresh, so the count covers the calls below only
+    # start this process's GX state afresh, so the count covers the calls below only; cleared, not
+    # monkeypatched: restoring the old asset cache at teardown would leave it out of step with the new
+    # context (the next test on this worker would add an asset the context already has)
     validate._context.cache_clear()
     validate._source.cache_clear()
-    monkeypatch.setattr(validate, "_ASSETS", {})
-    monkeypatch.setattr(validate, "_SUITES", {})
+    validate._ASSETS.clear()
+    validate._SUITES.clear()
 
     warehouse = build_small_raw(tmp_path / "w.duckdb")
     con = duckdb.connect(str(warehouse))

@@ -203,6 +203,21 @@ def _audited(server: dict, after: int, *wanted: tuple[str, str | None], timeout:
         time.sleep(0.2)
 
 
+def _failures_audited(server: dict, after: int, n: int, timeout: float = 20) -> None:
+    """Wait until `n` failed logins are on the record after entry `after`."""
+    from qinglian.security.audit import AuditLog
+
+    log = AuditLog(server["state"] / "audit.sqlite")
+    deadline = time.monotonic() + timeout
+    while True:
+        entries = [(e.event, e.username) for e in reversed(log.read(limit=None)) if e.seq > after]
+        if entries.count(("login_failed", "analyst")) >= n:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{n} failed logins not audited: {entries}")
+        time.sleep(0.1)
+
+
 def test_forged_or_expired_cookies_fall_back_to_the_login_form(server: dict) -> None:
     url = server["url"]
     start = _audit_seq(server)
@@ -275,9 +290,13 @@ def test_lockout_engages_and_releases(server: dict) -> None:
     context, page = _page(server)
     page.goto(server["url"])
     _login_form(page)
-    for _ in range(2):
+    for n in (1, 2):
         _submit(page, "analyst", "wrong-password")
+        # the message of the attempt before is still on the page while this one runs: wait for its entry,
+        # so that the next attempt is not submitted into a running one
+        _failures_audited(server, start, n)
         page.get_by_text("用户名或密码错误。").wait_for(timeout=15000)
+        _settled(page)
     _submit(page, "analyst", "wrong-password")
     page.get_by_text("该账号因多次登录失败已被锁定").wait_for(timeout=15000)
     locked_at = time.monotonic()
@@ -294,9 +313,10 @@ def test_lockout_engages_and_releases(server: dict) -> None:
     context.close()
     # on the record, in order: three wrong passwords (the third locks), the early right one, the login
     entries = _audited(server, start, ("login_success", "analyst"))
-    assert [(e.event, e.username) for e in entries if e.event != "page_view"] == [
+    seen = [(e.event, e.username, e.seq, e.ts) for e in entries if e.event != "page_view"]
+    assert [s[:2] for s in seen] == [
         ("login_failed", "analyst"), ("login_failed", "analyst"), ("login_failed", "analyst"), ("lockout", "analyst"),
-        ("login_blocked", "analyst"), ("login_success", "analyst")]
+        ("login_blocked", "analyst"), ("login_success", "analyst")], seen
 
 
 def test_county_user_sees_only_their_county_under_a_watermark(server: dict) -> None:
