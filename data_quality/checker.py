@@ -8,7 +8,8 @@ folder, then waits. The ingest step's checks and the marts gate send it one requ
 only for the request (DuckDB has one writer: the run holds no connection meanwhile) and stores
 the results itself (data_quality.validate.store_results), exactly as the in-process path does.
 
-Without a started checker (a step the Dagster daemon launches, a test materialising an asset) the
+Without a started checker (a step the Dagster daemon launches, a test materialising an asset, a
+process that has imported GX already, where the checker would pay the import a second time) the
 callers validate in their own process: `run()` returns None and they fall back.
 
 The checker dies with the run: the kernel sends it SIGKILL when its parent dies (requested between
@@ -128,6 +129,8 @@ def _serve() -> None:
     from qinglian import logs
 
     logs.setup(sys.argv[1:])
+    # GX logs every function it registers at INFO (~90 lines a run): the run's log keeps its warnings
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the run, which decides for us
     import data_quality.validate  # noqa: F401  (the point of this process: GX imported ahead of time)
 

@@ -9,6 +9,7 @@ terminal.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -56,8 +57,10 @@ def run_quarterly(landing: Path, warehouse: Path, quarter: str | None = None, co
         from data_quality import checker
         from orchestration.prepare import prepare
 
-        # GX is imported by a process of its own on the other core meanwhile (data_quality.checker).
-        checker.start(warehouse)
+        # GX is imported by a process of its own on the other core meanwhile (data_quality.checker),
+        # unless this process has it already (a second run in one process: nothing to win)
+        if "great_expectations" not in sys.modules:
+            checker.start(warehouse)
         try:
             prepare()  # the dbt manifest, parsed again only when the dbt project changed
             return _run_locked(landing, warehouse, quarter, console, serving, instance)

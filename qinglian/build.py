@@ -303,7 +303,9 @@ def build_marts(warehouse: Path, select: str | None = None, vars: dict | None = 
     from qinglian.rules import install_rules
 
     install_rules(warehouse, override=rules)  # a bad rules file stops here, in Chinese, before dbt
-    args = ["build"]
+    # the file log at info (each node's start, result, timing), not dbt's debug default: the SQL and
+    # connection events of every node cost a build ~2 s (BENCHMARKS.md)
+    args = ["build", "--log-level-file", "info"]
     if select:
         args += ["--select", *select.split()]
     if exclude:
