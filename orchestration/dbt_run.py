@@ -68,7 +68,11 @@ def _save_state(target: Path, state: Path) -> None:
 
 def run_dbt(warehouse: Path, target: Path, args: list[str]) -> subprocess.CompletedProcess:
     """`dbt <args>` on `warehouse`, in the target folder `target`; stopped with us."""
+    from qinglian import build_state
+
     warehouse = Path(warehouse).resolve()
+    if args[0] not in build_state.READ_ONLY_COMMANDS:
+        build_state.forget(warehouse)  # committed before dbt writes: a killed build leaves no fingerprint
     target.mkdir(parents=True, exist_ok=True)
     state = parse_state(warehouse.name)
     if state.is_file():
@@ -102,12 +106,33 @@ def _results(target: Path) -> list[dict]:
         return []
 
 
+def _in_build_order(manifest_path: Path, translator, selected) -> list:  # noqa: ANN001
+    """The selected dbt assets parents first, as Dagster requires a multi-asset to report them."""
+    from graphlib import TopologicalSorter
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in _REFABLE}
+    order = TopologicalSorter({uid: [p for p in manifest["parent_map"].get(uid, []) if p in nodes] for uid in nodes})
+    keys = [translator.get_asset_key(nodes[uid]) for uid in order.static_order()]
+    return [k for k in keys if k in selected]
+
+
 def build(context: AssetExecutionContext, warehouse: Path, manifest_path: Path, translator) -> Iterator[MaterializeResult]:
     """Run `dbt build` (without unit tests, which the test suite runs) and report it to Dagster."""
+    from qinglian import build_state
+
     _install_rules(warehouse)
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    inputs = build_state.fingerprint(warehouse, args, DBT_PROJECT_DIR)
+    if build_state.last_built(warehouse) == inputs:
+        # the raw data, the rules, the project and the settings are those of the last complete build
+        context.log.info("dbt build 跳过：原始数据、规则配置和指标模型均与上次完整构建相同，指标表沿用上次结果")
+        for key in _in_build_order(manifest_path, translator, context.selected_asset_keys):
+            yield MaterializeResult(asset_key=key, metadata={"reused_build": True})
+        return
     target = run_folder(context.run.run_id)
     started = time.perf_counter()
-    done = run_dbt(warehouse, target, ["build", "--exclude-resource-type", "unit_test"])
+    done = run_dbt(warehouse, target, args)
     elapsed = time.perf_counter() - started
     nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
     selected = context.selected_asset_keys
@@ -135,4 +160,5 @@ def build(context: AssetExecutionContext, warehouse: Path, manifest_path: Path, 
             description=f"dbt 构建未通过：{names or f'dbt 退出码 {done.returncode}'}（dbt 日志 {log_file}）",
             metadata={"dbt_log": MetadataValue.path(str(log_file)), "results": summary},
         )
+    build_state.remember(warehouse, inputs)
     shutil.rmtree(target, ignore_errors=True)  # a passed build's folder holds nothing anyone needs

@@ -209,8 +209,12 @@ def invoke_dbt(warehouse: Path, args: list[str], *, target_path: Path | None = N
         common += ["--target-path", str(target_path), "--log-path", str(target_path)]
     head = ["--quiet", "--no-use-colors"] if quiet else []
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    from qinglian import build_state
+
     with _DBT_LOCK, _warehouse_env(warehouse):
         try:
+            if args and args[0] not in build_state.READ_ONLY_COMMANDS:
+                build_state.forget(warehouse)  # the job must not take what this writes for its own build
             manifest, reused = None, False
             if args and args[0] in _NEEDS_MANIFEST:
                 key = _parse_key(project, warehouse, args)

@@ -50,7 +50,10 @@ def warehouse_lock(warehouse: Path, what: str) -> Iterator[None]:
             yield
         finally:
             with _guard:
-                _held[key] -= 1
+                # a step's generator abandoned on an error is closed later, possibly after the outer
+                # hold has ended and released the lock: nothing is left to count down then
+                if key in _held:
+                    _held[key] -= 1
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -289,8 +289,20 @@ def test_blocked_run_keeps_the_copy_then_the_partition_run_publishes_and_is_idem
     assert counts[0] > q1_units
     assert log == [("2025Q1", "published"), ("2025Q2", "published")]
 
-    # 3. The same run again.
-    assert _run(small_landing, warehouse)
+    # 3. The same run again: nothing dbt reads has changed, so no dbt build runs (qinglian.build_state).
+    import orchestration.dbt_run as dbt_run
+
+    builds: list[list[str]] = []
+    counted = dbt_run.run_dbt
+
+    def counting(warehouse: Path, target: Path, args: list[str]):
+        builds.append(args)
+        return counted(warehouse, target, args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dbt_run, "run_dbt", counting)
+        assert _run(small_landing, warehouse)
+    assert [a for a in builds if a[0] == "build"] == []
     assert _published(serving) == first
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select (select count(*) from raw.units), (select count(*) from marts.kpi_unit_coverage)").fetchone() == counts
