@@ -28,31 +28,33 @@ pytest_plugins = ["tests.fixtures.small_built", "tests.fixtures.browser"]
 # Units are handed out longest first (measured seconds below, from `--durations`; unlisted files count
 # as short), so the last unit to finish is a short one and both workers end at about the same time.
 # Seconds of each heavy unit (a test file) on an idle two-core machine, from `make test` with
-# PYTEST_ADDOPTS=--durations=60 on a clean clone (2026-12-04, summed per file). The slowest units start
+# PYTEST_ADDOPTS=--durations=60 on a clean clone (2026-12-04 evening, summed per file). The slowest units start
 # first so that the two workers end together. A unit that pays for a shared fixture (demo_built,
 # tiny_landing, small_built: built once per run, whichever worker asks first) counts it.
 UNIT_SECONDS: dict[str, float] = {
-    "faults": 120,  # crash chains, random kills, two killed runs and one complete run
+    "faults": 128,  # crash chains, random kills, two killed runs and one complete run
     "security_browser": 111,
-    "orchestration": 93,  # quarterly runs with and without data tests on the tiny landing
-    "dashboard_screenshots": 67,  # every page at two sizes in Chromium
-    "daemon": 49,  # daemon start, a run from the caught-up tick, restart, stop
+    "orchestration": 65,  # quarterly runs with and without data tests on the tiny landing
+    "dashboard_screenshots": 64,  # every page at two sizes in Chromium
+    "daemon": 58,  # daemon start, a run from the caught-up tick, restart, stop
+    "demo_marts": 45,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
     "portal_browser": 41,
-    "demo_marts": 31,  # pays for demo_built (one city dbt build) + one models-only rebuild + docs
-    "security": 29,
-    "dashboards": 28,
-    "onehome13_staging_once": 26,
-    "rules_versioning": 21,
+    "dashboards": 27,
+    "security": 27,
+    "onehome13_staging_once": 21,
     "ingest_batch": 20,
-    "backup": 20,
-    "hostile_files": 20,
+    "multi_sheet_build": 18,
     "build_parse_state": 17,
+    "hostile_files": 16,
     "cockpit_streamlit_words": 16,
-    "multi_sheet_build": 16,
-    "demo": 12,
-    "bulletin": 9,
-    "cli_errors": 9,
-    "dashboard_marts": 8,
+    "backup": 15,
+    "perf16_checker": 14,
+    "rules_versioning": 13,
+    "perf16_build_skip": 12,
+    "demo": 10,
+    "dashboard_marts": 9,
+    "cli_errors": 8,
+    "bulletin": 8,
 }
 
 
